@@ -1,0 +1,338 @@
+"""Replaying a case: the sequence rules (SPEC sections 2, 5 and 7) around the state machine.
+
+:class:`CaseReplay` admits events one at a time — one case, ``created`` first and once,
+duplicates by id, non-decreasing ``at``, one type per status name — and hands each admitted
+event to :class:`CaseState`. :func:`compute_metrics` is a thin layer over it: lenient
+sorting, then one loop. There is one implementation of the rules, so both forms agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from metrics_engine._calendar import BusinessCalendar, TeamCalendars
+from metrics_engine._errors import MetricsEngineError, SequenceError, StateError
+from metrics_engine._events import Event, id_text, parse_event, parse_instant
+from metrics_engine._metrics import CaseMetrics, build_metrics
+from metrics_engine._rules import Rules
+from metrics_engine._state import CaseState
+
+__all__ = ["STATE_VERSION", "CaseReplay", "compute_metrics"]
+
+#: Version of the saved-state format; a state of another version is refused.
+STATE_VERSION: Final = 1
+_STATE_FORMAT: Final = "metrics_engine.CaseReplay"
+
+Calendar = BusinessCalendar | TeamCalendars
+
+
+def _check_calendar(calendar: object) -> Calendar | None:
+    if calendar is None or isinstance(calendar, BusinessCalendar | TeamCalendars):
+        return calendar
+    raise MetricsEngineError(
+        "calendar: expected a BusinessCalendar, a TeamCalendars or None, "
+        f"found {type(calendar).__name__}"
+    )
+
+
+def _check_rules(rules: object) -> Rules:
+    if isinstance(rules, Rules):
+        return rules
+    raise MetricsEngineError(f"rules: expected a metrics_engine.Rules, found {type(rules).__name__}")
+
+
+def parse_as_of(value: str | datetime) -> int:
+    """``as_of`` as epoch seconds: an aware datetime or an ISO-8601 string with an offset."""
+    try:
+        return parse_instant(value, "as_of")
+    except MetricsEngineError as error:
+        raise MetricsEngineError(error.detail) from None
+
+
+def _digest(content: tuple[object, ...]) -> str:
+    """A short stable fingerprint of an event's content, kept in saved states for ids."""
+    return hashlib.blake2b(repr(content).encode(), digest_size=12).hexdigest()
+
+
+class CaseReplay:
+    """One case, one event at a time. See SPEC section 5.
+
+    ``apply`` raises on a decreasing ``at`` in both modes (it cannot re-sort what it has
+    applied); lenient mode still skips unknown event kinds. A failed ``apply`` leaves the
+    replay as it was.
+    """
+
+    __slots__ = (
+        "_applied",
+        "_calendar",
+        "_case_key",
+        "_error_case",
+        "_index",
+        "_last_at",
+        "_rules",
+        "_seen",
+        "_skipped",
+        "_state",
+        "_status_types",
+        "_strict",
+    )
+
+    def __init__(
+        self,
+        calendar: Calendar | None = None,
+        strict: bool = True,
+        rules: Rules = Rules(),  # noqa: B008 - Rules is frozen, so a shared default is safe
+    ) -> None:
+        self._calendar = _check_calendar(calendar)
+        self._strict = bool(strict)
+        self._rules = _check_rules(rules)
+        self._state = CaseState()
+        self._applied = 0  # events applied to the state
+        self._case_key: str | None = None  # case of the first admitted event
+        self._error_case: object = None  # case of the first event given, for errors
+        self._index = 0  # position of the next event in the stream as given
+        self._last_at: int | None = None  # instant of the last admitted event
+        self._seen: dict[str, tuple[object, ...] | str] = {}  # event id -> content or digest
+        self._status_types: dict[str, str] = {}  # status name -> status type
+        self._skipped = 0
+
+    # ------------------------------------------------------------------ feeding
+
+    def apply(self, event: Mapping[str, Any]) -> None:
+        """Check one event against the stream so far and apply it."""
+        index = self._index
+        parsed = self._parse(event, index)
+        self._index = index + 1
+        if parsed is not None:
+            self._admit(parsed, index, apply=True)
+
+    def _parse(self, raw: object, index: int) -> Event | None:
+        if index == 0:
+            self._error_case = _case_of(raw)
+        try:
+            event = parse_event(raw, lenient=not self._strict)
+        except MetricsEngineError as error:
+            raise error.locate(case=self._error_case, index=index) from None
+        if event is None:
+            self._skipped += 1
+        return event
+
+    def _admit(self, event: Event, index: int, *, apply: bool) -> None:
+        """The sequence rules; then, if ``apply``, the event's effect on the state."""
+        if self._case_key is None:
+            if self._error_case is None:
+                self._error_case = event.case_raw
+        elif event.case_key != self._case_key:
+            raise self._error(
+                f"field 'case': expected case {self._case_key!r} as in the first event, "
+                f"found {event.case_raw!r}",
+                index,
+            )
+        content: tuple[object, ...] | None = None
+        if event.event_id is not None:
+            known = self._seen.get(event.event_id)
+            if known is not None:
+                content = event.content()
+                if known == content or known == _digest(content):
+                    return  # the same event again: ignored, before any order check
+                raise self._error(
+                    f"field 'id': expected event id {event.event_id!r} to repeat the same "
+                    "content, found different content",
+                    index,
+                )
+        if self._case_key is None:
+            if event.kind != "created":
+                raise self._error(
+                    f"field 'event': expected the first event to be created, found {event.kind}",
+                    index,
+                )
+        elif event.kind == "created":
+            raise self._error(
+                "field 'event': expected one created event per case, found a second", index
+            )
+        if self._last_at is not None and event.at < self._last_at:
+            raise self._error(
+                f"field 'at': expected a time at or after {_iso(self._last_at)}, "
+                f"found {_iso(event.at)}",
+                index,
+            )
+        status = event.values.get("status")
+        if status is not None:
+            known_type = self._status_types.get(status.name)
+            if known_type is not None and known_type != status.type:
+                raise self._error(
+                    f"field 'status': expected status {status.name!r} of type {known_type} as "
+                    f"before, found type {status.type}",
+                    index,
+                )
+            self._status_types[status.name] = status.type
+        # admitted: from here on nothing raises
+        if self._case_key is None:
+            self._case_key = event.case_key
+        if event.event_id is not None:
+            self._seen[event.event_id] = content if content is not None else event.content()
+        self._last_at = event.at
+        if apply:
+            self._state.apply(event, self._rules)
+            self._applied += 1
+
+    def _error(self, detail: str, index: int | None) -> SequenceError:
+        return SequenceError(detail, case=self._error_case, index=index)
+
+    # ------------------------------------------------------------------ reading
+
+    def metrics(self, as_of: str | datetime | None = None) -> CaseMetrics:
+        """The 41 fields at ``as_of`` (default: the last applied event's instant)."""
+        state = self._state
+        if not self._applied:
+            raise MetricsEngineError(
+                "expected a created event before reading metrics, found no applied event",
+                case=self._error_case,
+            )
+        at = state.last_at if as_of is None else parse_as_of(as_of)
+        if at < state.created_at:
+            raise MetricsEngineError(
+                f"as_of: expected a time at or after creation {_iso(state.created_at)}, "
+                f"found {_iso(at)}",
+                case=self._error_case,
+            )
+        if at < state.last_at:
+            raise MetricsEngineError(
+                f"as_of: expected a time at or after the last applied event "
+                f"{_iso(state.last_at)}, found {_iso(at)}",
+                case=self._error_case,
+            )
+        return build_metrics(
+            state,
+            as_of=at,
+            calendar=self._calendar,
+            rules=self._rules,
+            skipped_events=self._skipped,
+        )
+
+    @property
+    def case(self) -> str | int | None:
+        """The case id as given by its first event, or ``None`` before it."""
+        return self._state.case_raw
+
+    @property
+    def last_at(self) -> datetime | None:
+        """The instant of the last applied event (the default ``as_of``)."""
+        if not self._applied:
+            return None
+        return datetime.fromtimestamp(self._state.last_at, UTC)
+
+    # ------------------------------------------------------------------ saving
+
+    def to_state(self) -> dict[str, Any]:
+        """A JSON-serialisable snapshot; :meth:`from_state` continues exactly from it."""
+        return {
+            "format": _STATE_FORMAT,
+            "version": STATE_VERSION,
+            "strict": self._strict,
+            "rules": self._rules.to_dict(),
+            "replay": {
+                "applied": self._applied,
+                "case_key": self._case_key,
+                "error_case": self._error_case,
+                "index": self._index,
+                "last_at": self._last_at,
+                "seen": {
+                    key: value if isinstance(value, str) else _digest(value)
+                    for key, value in self._seen.items()
+                },
+                "status_types": dict(self._status_types),
+                "skipped": self._skipped,
+            },
+            "case": self._state.to_dict(),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], calendar: Calendar | None = None) -> CaseReplay:
+        """A replay that continues where the one that wrote ``state`` stopped."""
+        if not isinstance(state, Mapping) or state.get("format") != _STATE_FORMAT:
+            raise StateError("expected a state written by CaseReplay.to_state, found another")
+        version = state.get("version")
+        if version != STATE_VERSION:
+            raise StateError(
+                f"expected a state of version {STATE_VERSION}, found version {version!r}"
+            )
+        try:
+            replay = cls(calendar=calendar, strict=state["strict"], rules=Rules(**state["rules"]))
+            saved = state["replay"]
+            replay._applied = int(saved["applied"])
+            replay._case_key = saved["case_key"]
+            replay._error_case = saved["error_case"]
+            replay._index = int(saved["index"])
+            replay._last_at = saved["last_at"]
+            replay._seen = dict(saved["seen"])
+            replay._status_types = dict(saved["status_types"])
+            replay._skipped = int(saved["skipped"])
+            replay._state = CaseState.from_dict(state["case"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise StateError(f"expected a complete saved state, found a broken one ({error})") from None
+        return replay
+
+
+def compute_metrics(
+    events: Iterable[Mapping[str, Any]],
+    calendar: Calendar | None = None,
+    as_of: str | datetime | None = None,
+    strict: bool = True,
+    rules: Rules = Rules(),  # noqa: B008 - Rules is frozen, so a shared default is safe
+) -> CaseMetrics:
+    """The metrics of one case from its whole event stream (SPEC section 5).
+
+    The whole stream is validated; events after ``as_of`` are checked but not applied. In
+    lenient mode the events are first sorted by ``at`` (``created`` first in its second,
+    stream order otherwise) and unknown kinds are skipped and counted.
+    """
+    replay = CaseReplay(calendar=calendar, strict=strict, rules=rules)
+    limit = None if as_of is None else parse_as_of(as_of)
+    if strict:
+        for index, raw in enumerate(events):
+            event = replay._parse(raw, index)
+            if event is not None:
+                replay._admit(event, index, apply=limit is None or event.at <= limit)
+    else:
+        parsed: list[tuple[int, bool, int, Event]] = []
+        for index, raw in enumerate(events):
+            event = replay._parse(raw, index)
+            if event is not None:
+                parsed.append((event.at, event.kind != "created", index, event))
+        parsed.sort(key=_sort_key)
+        for _, _, index, event in parsed:
+            replay._admit(event, index, apply=limit is None or event.at <= limit)
+    if not replay._applied and replay._last_at is not None and limit is not None:
+        raise MetricsEngineError(
+            f"as_of: expected a time at or after creation, found {_iso(limit)}",
+            case=replay._error_case,
+        )
+    return replay.metrics(as_of=None if limit is None else _from_epoch(limit))
+
+
+def _sort_key(item: tuple[int, bool, int, Event]) -> tuple[int, bool]:
+    return item[0], item[1]
+
+
+def _case_of(raw: object) -> object:
+    """The case id of a raw event for error messages, when it has a usable one."""
+    if isinstance(raw, Mapping):
+        case = raw.get("case")
+        try:
+            id_text(case, "case")
+        except MetricsEngineError:
+            return None
+        return case
+    return None
+
+
+def _from_epoch(epoch_second: int) -> datetime:
+    return datetime.fromtimestamp(epoch_second, UTC)
+
+
+def _iso(epoch_second: int) -> str:
+    return _from_epoch(epoch_second).isoformat(timespec="seconds")

@@ -1,0 +1,425 @@
+"""The replay state machine: every transition rule of SPEC sections 1–3 and 9, in one place.
+
+Theory of operation
+-------------------
+A case is a fold of :meth:`CaseState.apply` over its events, in applied order. The state
+records *facts*, never derived numbers and never copies of events:
+
+- the current field values (requester, status, assignee, team, priority, type, sla);
+- counters (touches, replies, changes, reopens) and last-seen instants (epoch seconds);
+- closed *spans* ``[start, end)`` in epoch seconds — unresolved periods, response spans,
+  customer waits (status type NEW/OPEN), agent waits (PENDING) — plus the start of each
+  span still running, and the team timeline (for per-team calendars);
+- snapshots taken at each resolution (replies, agent replies, distinct assignees so far).
+
+It does no calendar arithmetic and reads no clock: ``metrics`` (in ``_metrics``) measures
+the recorded spans up to ``as_of``, in calendar seconds and through a business calendar.
+
+Each event applies in a fixed order, so that "once the event has been applied" means the
+same thing everywhere:
+
+1. ``created``: the fields are set, the opening post is made (it may open a response span),
+   then the status takes effect (a resolved status is a resolution at ``created_at``).
+   ``update``: every changed field is set, then the status change takes effect (so a
+   resolving event's own assignee change counts in ``agents_to_resolution``).
+   ``message``: the post, then (``Rules.reopen_on_customer_message``) the reopen.
+2. Then the activity of the actor: touches and the ``*_updated_at`` / ``last_activity_*``
+   instants, judged against the requester and assignee as they are after the event.
+
+A resolution is the move from an unresolved status type to COMPLETED/CLOSED; a reopen the
+move back. A resolution closes an open response span without recording it; a reopen moves
+the start of an open span to the reopen.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from metrics_engine._events import SYSTEM, Actor, Event, Status
+from metrics_engine._rules import Rules
+
+__all__ = ["CaseState"]
+
+_RESOLVED: Final = frozenset({"COMPLETED", "CLOSED"})
+#: Which side waits while the case has a status type (SPEC section 3, Waits).
+_WAIT_SIDE: Final[dict[str, str | None]] = {
+    "NEW": "customer",
+    "OPEN": "customer",
+    "PENDING": "agent",
+    "COMPLETED": None,
+    "CLOSED": None,
+}
+_REOPENED: Final = Status("OPEN", "OPEN")
+
+Span = list[int]  # [start, end] in epoch seconds; a list so that it survives JSON unchanged
+
+
+class CaseState:
+    """The facts of one case so far. Plain data: :meth:`to_dict` / :meth:`from_dict`."""
+
+    __slots__ = (
+        "agent_reply_count",
+        "agent_replies_at_resolution",
+        "agent_touch_count",
+        "agent_updated_at",
+        "agent_waits",
+        "agents_at_resolution",
+        "assignee",
+        "assignee_change_count",
+        "assignees_seen",
+        "case_raw",
+        "created_at",
+        "customer_updated_at",
+        "customer_waits",
+        "first_assignment_at",
+        "first_response",
+        "first_response_start",
+        "last_activity_by_assignee_at",
+        "last_assignment_at",
+        "last_at",
+        "last_replier",
+        "last_reply_by_agent_at",
+        "last_reply_by_assignee_at",
+        "last_reply_by_customer_at",
+        "last_reply_by_requester_at",
+        "last_reopened_at",
+        "priority",
+        "priority_change_count",
+        "priority_updated_at",
+        "reopen_count",
+        "replies_at_resolution",
+        "reply_count",
+        "requester",
+        "requester_reply_count",
+        "requester_updated_at",
+        "resolution_at",
+        "resolved",
+        "resolved_by",
+        "response_span_start",
+        "response_spans",
+        "sla",
+        "sla_change_count",
+        "status_name",
+        "status_type",
+        "status_update_at",
+        "team",
+        "team_change_count",
+        "team_segments",
+        "team_updated_at",
+        "type",
+        "type_updated_at",
+        "unresolved_periods",
+        "unresolved_start",
+        "wait_side",
+        "wait_start",
+    )
+
+    # Declared for the type checker; every slot is set in __init__.
+    case_raw: str | int | None
+    created_at: int
+    last_at: int
+    # current field values (ids as text)
+    requester: str | None
+    assignee: str | None
+    team: str | None
+    priority: Any
+    type: Any
+    sla: Any
+    status_name: str
+    status_type: str
+    resolved: bool
+    # counters
+    agent_touch_count: int
+    agent_reply_count: int
+    requester_reply_count: int
+    reply_count: int
+    priority_change_count: int
+    sla_change_count: int
+    assignee_change_count: int
+    team_change_count: int
+    reopen_count: int
+    # last-seen instants
+    first_assignment_at: int | None
+    last_assignment_at: int | None
+    requester_updated_at: int | None
+    customer_updated_at: int | None
+    agent_updated_at: int | None
+    last_activity_by_assignee_at: int | None
+    last_reply_by_agent_at: int | None
+    last_reply_by_assignee_at: int | None
+    last_reply_by_requester_at: int | None
+    last_reply_by_customer_at: int | None
+    team_updated_at: int | None
+    priority_updated_at: int | None
+    type_updated_at: int | None
+    status_update_at: int | None
+    last_reopened_at: int | None
+    last_replier: str | int | None
+    # resolution
+    resolution_at: int | None
+    resolved_by: str | int | None
+    replies_at_resolution: int
+    agent_replies_at_resolution: int
+    agents_at_resolution: int
+    assignees_seen: list[str]
+    unresolved_start: int | None
+    unresolved_periods: list[Span]
+    # responses
+    response_span_start: int | None
+    response_spans: list[Span]
+    first_response_start: int | None
+    first_response: Span | None
+    # waits and teams
+    wait_side: str | None
+    wait_start: int
+    customer_waits: list[Span]
+    agent_waits: list[Span]
+    team_segments: list[list[Any]]  # [start, team id as text or None]
+
+    def __init__(self) -> None:
+        self.case_raw = None
+        self.created_at = self.last_at = 0
+        self.requester = self.assignee = self.team = None
+        self.priority = self.type = self.sla = None
+        self.status_name = self.status_type = "NEW"
+        self.resolved = False
+        self.agent_touch_count = self.agent_reply_count = self.requester_reply_count = 0
+        self.reply_count = self.priority_change_count = self.sla_change_count = 0
+        self.assignee_change_count = self.team_change_count = self.reopen_count = 0
+        self.first_assignment_at = self.last_assignment_at = None
+        self.requester_updated_at = self.customer_updated_at = self.agent_updated_at = None
+        self.last_activity_by_assignee_at = None
+        self.last_reply_by_agent_at = self.last_reply_by_assignee_at = None
+        self.last_reply_by_requester_at = self.last_reply_by_customer_at = None
+        self.team_updated_at = self.priority_updated_at = self.type_updated_at = None
+        self.status_update_at = self.last_reopened_at = None
+        self.last_replier = None
+        self.resolution_at = self.resolved_by = None
+        self.replies_at_resolution = self.agent_replies_at_resolution = 0
+        self.agents_at_resolution = 0
+        self.assignees_seen = []
+        self.unresolved_start = None
+        self.unresolved_periods = []
+        self.response_span_start = None
+        self.response_spans = []
+        self.first_response_start = None
+        self.first_response = None
+        self.wait_side = None
+        self.wait_start = 0
+        self.customer_waits = []
+        self.agent_waits = []
+        self.team_segments = []
+
+    # ------------------------------------------------------------------ transitions
+
+    def apply(self, event: Event, rules: Rules) -> None:
+        """Apply one event that the replay has already admitted (order, duplicates...)."""
+        kind = event.kind
+        if kind == "message":
+            self._post(event.actor, event.at, rules, opening=False)
+        elif kind == "update":
+            self._update(event, rules)
+        elif kind == "created":
+            self._create(event, rules)
+        # a note changes nothing but the actor's activity
+        self._activity(event.actor, event.at)
+        self.last_at = event.at
+
+    def _create(self, event: Event, rules: Rules) -> None:
+        at = event.at
+        values = event.values
+        self.case_raw = event.case_raw
+        self.created_at = at
+        self.unresolved_start = at
+        self.requester = values["requester"]
+        self.assignee = values.get("assignee")
+        self.team = values.get("team")
+        self.priority = values.get("priority")
+        self.type = values.get("type")
+        self.sla = values.get("sla")
+        self.team_segments = [[at, self.team]]
+        if self.assignee is not None:
+            self._assigned(at)
+            self.assignees_seen.append(self.assignee)
+        elif rules.team_only_assignment and self.team is not None:
+            self._assigned(at)
+        # An outbound case (an agent's opening post) starts the first-response clock at the
+        # customer's first public post instead of at creation.
+        outbound = event.opening == "message" and event.actor.role == "agent"
+        if not outbound:
+            self.first_response_start = at
+        if event.opening == "message":
+            self._post(event.actor, at, rules, opening=True)
+        status: Status = values["status"]
+        self.status_name, self.status_type = status
+        self.wait_side = _WAIT_SIDE[status.type]
+        self.wait_start = at
+        if status.type in _RESOLVED:
+            self._resolve(at, event.actor)
+
+    def _update(self, event: Event, rules: Rules) -> None:
+        at = event.at
+        values = event.values
+        team_set = False
+        for name, new in values.items():
+            if name == "status":
+                continue
+            if name == "assignee":
+                if new != self.assignee:
+                    self.assignee = new
+                    self.assignee_change_count += 1
+                    if new is not None:
+                        self._assigned(at)
+                        if new not in self.assignees_seen:
+                            self.assignees_seen.append(new)
+            elif name == "team":
+                if new != self.team:
+                    self.team = new
+                    self.team_change_count += 1
+                    self.team_updated_at = at
+                    self._team_from(at, new)
+                    team_set = new is not None
+            elif name == "requester":
+                self.requester = new
+            elif type(new) is not type(getattr(self, name)) or new != getattr(self, name):
+                # priority, type, sla: by value, so 11 and "11" differ
+                setattr(self, name, new)
+                if name == "priority":
+                    self.priority_change_count += 1
+                    self.priority_updated_at = at
+                elif name == "sla":
+                    self.sla_change_count += 1
+                else:
+                    self.type_updated_at = at
+        if team_set and rules.team_only_assignment and self.assignee is None:
+            self._assigned(at)
+        status = values.get("status")
+        if status is not None and status.name != self.status_name:
+            self._set_status(status, at, event.actor)
+
+    def _post(self, actor: Actor, at: int, rules: Rules, *, opening: bool) -> None:
+        """A public post: the opening post of ``created`` or a public message."""
+        role = actor.role
+        if role == "system":
+            return  # never a reply; opens and closes nothing
+        if role == "agent":
+            self.last_reply_by_agent_at = at
+            if not opening:
+                self.agent_reply_count += 1
+                self.reply_count += 1
+                if self.response_span_start is not None:
+                    self.response_spans.append([self.response_span_start, at])
+                    self.response_span_start = None
+                if self.first_response is None and self.first_response_start is not None:
+                    self.first_response = [self.first_response_start, at]
+        else:
+            self.last_reply_by_customer_at = at
+            if actor.key == self.requester:
+                self.last_reply_by_requester_at = at
+                if not opening:
+                    self.requester_reply_count += 1
+            if not opening:
+                self.reply_count += 1
+            if self.response_span_start is None:
+                self.response_span_start = at
+            if self.first_response_start is None:
+                self.first_response_start = at
+        if actor.key == self.assignee:
+            self.last_reply_by_assignee_at = at
+        self.last_replier = actor.raw
+        if (
+            not opening
+            and role == "customer"
+            and rules.reopen_on_customer_message
+            and self.status_type == "COMPLETED"
+        ):
+            self._set_status(_REOPENED, at, SYSTEM)
+
+    def _activity(self, actor: Actor, at: int) -> None:
+        role = actor.role
+        if role == "agent":
+            self.agent_touch_count += 1
+            self.agent_updated_at = at
+        elif role == "customer":
+            self.customer_updated_at = at
+            if actor.key == self.requester:
+                self.requester_updated_at = at
+        if actor.key is not None and actor.key == self.assignee:
+            self.last_activity_by_assignee_at = at
+
+    def _assigned(self, at: int) -> None:
+        if self.first_assignment_at is None:
+            self.first_assignment_at = at
+        self.last_assignment_at = at
+
+    def _team_from(self, at: int, team: str | None) -> None:
+        last = self.team_segments[-1]
+        if last[0] == at:
+            last[1] = team  # several changes in one second: only the last one lasts
+        else:
+            self.team_segments.append([at, team])
+
+    def _set_status(self, status: Status, at: int, actor: Actor) -> None:
+        self.status_update_at = at
+        was_resolved = self.status_type in _RESOLVED
+        self.status_name, self.status_type = status
+        side = _WAIT_SIDE[status.type]
+        if side != self.wait_side:
+            self._close_wait(at)
+            self.wait_side = side
+            self.wait_start = at
+        now_resolved = status.type in _RESOLVED
+        if now_resolved and not was_resolved:
+            self._resolve(at, actor)
+        elif was_resolved and not now_resolved:
+            self._reopen(at)
+
+    def _close_wait(self, at: int) -> None:
+        if at > self.wait_start:
+            if self.wait_side == "customer":
+                self.customer_waits.append([self.wait_start, at])
+            elif self.wait_side == "agent":
+                self.agent_waits.append([self.wait_start, at])
+
+    def _resolve(self, at: int, actor: Actor) -> None:
+        self.resolved = True
+        start = self.unresolved_start if self.unresolved_start is not None else at
+        self.unresolved_periods.append([start, at])
+        self.unresolved_start = None
+        self.resolution_at = at
+        self.resolved_by = actor.raw
+        self.replies_at_resolution = self.reply_count
+        self.agent_replies_at_resolution = self.agent_reply_count
+        self.agents_at_resolution = len(self.assignees_seen)
+        self.response_span_start = None  # closed, not recorded
+
+    def _reopen(self, at: int) -> None:
+        self.resolved = False
+        self.reopen_count += 1
+        self.last_reopened_at = at
+        self.unresolved_start = at
+        if self.response_span_start is not None:
+            self.response_span_start = at
+
+    # ------------------------------------------------------------------ saving
+
+    def to_dict(self) -> dict[str, Any]:
+        """The state as JSON-ready data (lists are copied, so the result is independent)."""
+        out: dict[str, Any] = {}
+        for name in self.__slots__:
+            value = getattr(self, name)
+            if isinstance(value, list):
+                value = [list(item) if isinstance(item, list) else item for item in value]
+            out[name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CaseState:
+        """The inverse of :meth:`to_dict`; the caller has checked the version and keys."""
+        state = cls()
+        for name in cls.__slots__:
+            value = data[name]
+            if isinstance(value, list):
+                value = [list(item) if isinstance(item, list) else item for item in value]
+            setattr(state, name, value)
+        return state

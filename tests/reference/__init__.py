@@ -1,0 +1,1 @@
+"""Slow, obviously-correct reference implementation of SPEC.md for differential testing."""
