@@ -144,7 +144,7 @@ def parse_event(raw: object, *, lenient: bool = False) -> Event | None:
     if not isinstance(raw, Mapping):
         raise EventError(f"expected an event object, found {_show(raw)}")
     kind = raw.get("event")
-    if kind not in KINDS:
+    if type(kind) is not str or kind not in KINDS:
         if lenient and isinstance(kind, str):
             return None
         raise EventError(

@@ -1,0 +1,483 @@
+"""Business calendars: open seconds between two instants (SPEC section 4).
+
+Theory of operation. A calendar's open time is a union of intervals on the UTC time line. Each
+local date contributes the intervals written for it (a date override, else nothing on a
+holiday, else its weekday's intervals); each wall-clock end point becomes an instant the way
+``zoneinfo`` reads it at ``fold=0``, and an interval whose end instant is not after its start
+instant is dropped. The union is kept as one flat sorted list of merged bounds in UTC epoch
+seconds, ``[start0, end0, start1, end1, ...]``, beside the open seconds accumulated before each
+bound. The open seconds before an instant are then one ``bisect`` and a multiplication, and
+``business_seconds`` is the difference of two of those: its cost does not grow with the span.
+
+The list is built lazily, a calendar year at a time, on the first query that reaches a year,
+and the whole built range is re-merged so that intervals that touch or overlap across a year
+boundary never count a second twice. Building is the only place that does time-zone work.
+
+Which local dates can reach an instant: a date's intervals lie between its local midnight and
+the local midnight two days later, and a UTC offset is less than one day, so the intervals of
+local date D lie strictly between UTC midnight of D minus one day and UTC midnight of D plus
+three days. An instant is *covered* once every date that can reach it is built.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from itertools import chain
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from metrics_engine._calendar_spec import (
+    SECONDS_PER_DAY,
+    CalendarSpec,
+    DayInterval,
+    load_zone,
+    make_holiday_source,
+    parse_calendar,
+)
+from metrics_engine._errors import CalendarError
+from metrics_engine._kayako_hours import kayako_to_canonical
+
+if TYPE_CHECKING:
+    import zoneinfo
+
+    import holidays
+
+__all__ = ["BusinessCalendar", "TeamCalendars"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+# Dates that can be built. The last date of 9999 is left out because its overnight intervals
+# would end in year 10000, which ``datetime`` cannot hold.
+_FIRST_DATE = date(1, 1, 1)
+_LAST_DATE = date(9999, 12, 30)
+
+# See the module docstring: the dates that can reach an instant t have their UTC midnight in
+# (t - 3 days, t + 1 day].
+_REACH_BEFORE_SECONDS = 3 * SECONDS_PER_DAY
+_REACH_AFTER_SECONDS = SECONDS_PER_DAY
+
+# The instants this calendar can answer for.
+_FIRST_SUPPORTED = (_FIRST_DATE.toordinal() - _EPOCH_ORDINAL) * SECONDS_PER_DAY + (
+    _REACH_BEFORE_SECONDS
+)
+_LAST_SUPPORTED = (_LAST_DATE.toordinal() - _EPOCH_ORDINAL) * SECONDS_PER_DAY - (
+    _REACH_AFTER_SECONDS
+)
+
+# A zero-length interval before any real one, so that a bisect never returns 0.
+_SENTINEL = -(2**62)
+
+_SEARCH_STEP_SECONDS = 366 * SECONDS_PER_DAY
+_SEARCH_YEARS = 10
+
+
+class BusinessCalendar:
+    """Open business seconds of one calendar; build it with ``from_dict`` or ``from_kayako``.
+
+    Immutable from the outside; it caches the years it has built.
+    """
+
+    __slots__ = (
+        "_bounds",
+        "_covered_from",
+        "_covered_until",
+        "_cumulative",
+        "_years",
+    )
+
+    # Flat merged bounds [start0, end0, start1, end1, ...] in epoch seconds, sentinel first.
+    _bounds: list[int]
+    # _cumulative[k]: open seconds from the sentinel up to _bounds[k].
+    _cumulative: list[int]
+    # Instants whose every reaching date is built; _covered_from > _covered_until when empty.
+    _covered_from: int
+    _covered_until: int
+    _years: _YearBuilder
+
+    def __init__(self, spec: CalendarSpec) -> None:
+        """Wrap an already validated spec; the public constructors are the ``from_*`` ones."""
+        self._years = _YearBuilder(spec)
+        self._bounds = [_SENTINEL, _SENTINEL]
+        self._cumulative = [0, 0]
+        self._covered_from = 0
+        self._covered_until = -1
+
+    @classmethod
+    def from_dict(cls, obj: Mapping[str, object]) -> BusinessCalendar:
+        """A calendar from its canonical JSON object (SPEC section 4)."""
+        return cls(parse_calendar(obj))
+
+    @classmethod
+    def from_kayako(cls, obj: Mapping[str, object] | str, timezone: str) -> BusinessCalendar:
+        """A calendar from Kayako's business-hours resource (an object or its JSON text)."""
+        return cls(parse_calendar(kayako_to_canonical(obj, timezone)))
+
+    @property
+    def timezone(self) -> str:
+        """The IANA name of the calendar's time zone."""
+        return self._years.spec.timezone
+
+    def __repr__(self) -> str:
+        return f"BusinessCalendar(timezone={self.timezone!r})"
+
+    def __reduce__(self) -> tuple[type[BusinessCalendar], tuple[CalendarSpec]]:
+        # Pickle the definition, not the cache (worker processes rebuild what they need).
+        return (BusinessCalendar, (self._years.spec,))
+
+    # --- queries -----------------------------------------------------------------------------
+
+    def business_seconds(self, start: datetime, end: datetime) -> int:
+        """Open seconds in [start, end), ends truncated to whole seconds; negative if reversed."""
+        return self._open_seconds_between(_epoch_second(start), _epoch_second(end))
+
+    def epoch_business_seconds(self, start_epoch_second: int, end_epoch_second: int) -> int:
+        """``business_seconds`` on UTC epoch seconds (ints): the replay's hot path."""
+        if type(start_epoch_second) is not int or type(end_epoch_second) is not int:
+            bad = start_epoch_second if type(start_epoch_second) is not int else end_epoch_second
+            raise CalendarError(
+                f"business time: expected whole epoch seconds (int), "
+                f"found {type(bad).__name__} {bad!r}"
+            )
+        return self._open_seconds_between(start_epoch_second, end_epoch_second)
+
+    def add_business_seconds(self, moment: datetime, seconds: int) -> datetime:
+        """The earliest instant u >= moment with ``business_seconds(moment, u) == seconds``.
+
+        Returned in ``moment``'s time zone. Raises CalendarError when no such instant exists
+        within ten calendar years of ``moment``.
+        """
+        start_epoch_second = _epoch_second(moment)
+        if type(seconds) is not int or seconds < 0:
+            raise CalendarError(
+                f"add_business_seconds: expected a whole number of seconds >= 0, found {seconds!r}"
+            )
+        if seconds == 0:
+            return moment.astimezone(moment.tzinfo)
+        limit_epoch_second = _ten_years_later(start_epoch_second)
+        found_epoch_second = self._find_open_second(start_epoch_second, seconds, limit_epoch_second)
+        found = _EPOCH + timedelta(seconds=found_epoch_second)
+        return found.astimezone(moment.tzinfo)
+
+    # --- the time line -----------------------------------------------------------------------
+
+    def _open_seconds_between(self, start: int, end: int) -> int:
+        if start > end:
+            return -self._open_seconds_between(end, start)
+        if start < self._covered_from or end > self._covered_until:
+            self._cover(start, end)
+        bounds = self._bounds
+        cumulative = self._cumulative
+        # i (j) is odd when start (end) lies inside an open interval that began at bounds[i-1];
+        # even when it lies in a closed gap after the interval that ended at bounds[i-1].
+        i = bisect_right(bounds, start)
+        j = bisect_right(bounds, end)
+        return (
+            cumulative[j - 1]
+            + (end - bounds[j - 1]) * (j & 1)
+            - cumulative[i - 1]
+            - (start - bounds[i - 1]) * (i & 1)
+        )
+
+    def _open_seconds_before(self, epoch_second: int) -> int:
+        """Open seconds from the sentinel to an instant that is covered."""
+        i = bisect_right(self._bounds, epoch_second)
+        return self._cumulative[i - 1] + (epoch_second - self._bounds[i - 1]) * (i & 1)
+
+    def _find_open_second(self, start: int, seconds: int, limit: int) -> int:
+        """The first instant after ``seconds`` open seconds from ``start``, at most ``limit``."""
+        horizon = start
+        while True:
+            horizon = min(horizon + _SEARCH_STEP_SECONDS, limit)
+            self._cover(start, horizon)
+            target = self._open_seconds_before(start) + seconds
+            # The first bound whose accumulated open seconds reach the target is an interval's
+            # end (a start never adds), so the answer lies inside that interval or at its end.
+            k = bisect_left(self._cumulative, target)
+            if k < len(self._bounds):
+                found = self._bounds[k] - (self._cumulative[k] - target)
+                # Past the covered range an interval of an unbuilt date could still come first.
+                if found <= self._covered_until:
+                    if found <= limit:
+                        return found
+                    break
+            if horizon >= limit:
+                break
+        available = self._open_seconds_before(limit) - self._open_seconds_before(start)
+        raise CalendarError(
+            f"add_business_seconds: expected {seconds} business seconds within ten calendar "
+            f"years, found {available}"
+        )
+
+    def _cover(self, start: int, end: int) -> None:
+        """Build every year whose dates can reach [start, end] and re-merge the time line."""
+        if start < _FIRST_SUPPORTED or end > _LAST_SUPPORTED:
+            raise CalendarError(
+                f"business time: expected instants from {_show_epoch(_FIRST_SUPPORTED)} "
+                f"to {_show_epoch(_LAST_SUPPORTED)}, found "
+                f"{_show_epoch(start)} to {_show_epoch(end)}"
+            )
+        first_year = _utc_date(start - _REACH_BEFORE_SECONDS).year
+        last_year = _utc_date(end + _REACH_AFTER_SECONDS).year
+        if self._covered_from <= self._covered_until:
+            first_year = min(first_year, self._years.first_year)
+            last_year = max(last_year, self._years.last_year)
+        self._years.build(first_year, last_year)
+        self._bounds, self._cumulative = _merge(self._years.intervals(first_year, last_year))
+        first_date = max(date(first_year, 1, 1), _FIRST_DATE)
+        last_date = min(date(last_year, 12, 31), _LAST_DATE)
+        self._covered_from = _utc_midnight(first_date) + _REACH_BEFORE_SECONDS
+        self._covered_until = _utc_midnight(last_date) - _REACH_AFTER_SECONDS
+
+
+class _YearBuilder:
+    """Turns the spec into open intervals (epoch seconds, unmerged), one calendar year at a time."""
+
+    __slots__ = (
+        "_by_year",
+        "_holiday_source",
+        "_overrides",
+        "_zone",
+        "first_year",
+        "last_year",
+        "spec",
+    )
+
+    def __init__(self, spec: CalendarSpec) -> None:
+        self.spec = spec
+        self._zone: zoneinfo.ZoneInfo = load_zone(spec.timezone)
+        self._overrides: dict[date, tuple[DayInterval, ...]] = dict(spec.dates)
+        self._holiday_source: holidays.HolidayBase | None = (
+            make_holiday_source(spec.holidays) if spec.holidays is not None else None
+        )
+        self._by_year: dict[int, list[tuple[int, int]]] = {}
+        self.first_year = 0
+        self.last_year = -1
+
+    def build(self, first_year: int, last_year: int) -> None:
+        for year in range(first_year, last_year + 1):
+            if year not in self._by_year:
+                self._by_year[year] = self._build_year(year)
+        self.first_year, self.last_year = first_year, last_year
+
+    def intervals(self, first_year: int, last_year: int) -> list[tuple[int, int]]:
+        return sorted(
+            chain.from_iterable(self._by_year[y] for y in range(first_year, last_year + 1))
+        )
+
+    def _build_year(self, year: int) -> list[tuple[int, int]]:
+        closed_dates = self._holiday_dates(year)
+        week = self.spec.week
+        first_ordinal = max(date(year, 1, 1), _FIRST_DATE).toordinal()
+        last_ordinal = min(date(year, 12, 31), _LAST_DATE).toordinal()
+        intervals: list[tuple[int, int]] = []
+        for ordinal in range(first_ordinal, last_ordinal + 1):
+            local_date = date.fromordinal(ordinal)
+            day_intervals = self._overrides.get(local_date)
+            if day_intervals is None:
+                day_intervals = () if local_date in closed_dates else week[local_date.weekday()]
+            for start_day_second, end_day_second in day_intervals:
+                start = self._wall_to_epoch(ordinal, start_day_second)
+                end = self._wall_to_epoch(ordinal, end_day_second)
+                if end > start:  # a gap can swallow a short interval whole (SPEC: empty)
+                    intervals.append((start, end))
+        return intervals
+
+    def _wall_to_epoch(self, ordinal: int, day_second: int) -> int:
+        """Epoch second of a local wall time (fold=0), ``day_second`` after a date's midnight."""
+        wall = datetime.fromordinal(ordinal) + timedelta(seconds=day_second)
+        offset = self._zone.utcoffset(wall)
+        assert offset is not None  # a ZoneInfo gives every wall time an offset
+        offset_seconds = offset.days * SECONDS_PER_DAY + offset.seconds
+        return (ordinal - _EPOCH_ORDINAL) * SECONDS_PER_DAY + day_second - offset_seconds
+
+    def _holiday_dates(self, year: int) -> set[date]:
+        """The year's dates that the holidays package lists.
+
+        The package is asked for the neighbouring years as well: an observed day can fall in
+        the year before or after its holiday (New Year 2022, a Saturday, is observed on Friday
+        2021-12-31), and computing them keeps the answer independent of build order.
+        """
+        source = self._holiday_source
+        if source is None:
+            return set()
+        for neighbour in range(max(year - 1, 1), min(year + 1, 9999) + 1):
+            # With expand=True, a membership test computes that whole year.
+            _ = date(neighbour, 1, 1) in source
+        return {holiday for holiday in source if holiday.year == year}
+
+
+class TeamCalendars:
+    """A default calendar plus one per team; teams are keyed by their id as text."""
+
+    __slots__ = ("_default", "_teams")
+
+    _default: BusinessCalendar
+    _teams: Mapping[str, BusinessCalendar]
+
+    def __init__(
+        self,
+        default: BusinessCalendar,
+        teams: Mapping[str | int, BusinessCalendar] | None = None,
+    ) -> None:
+        if not isinstance(default, BusinessCalendar):
+            raise CalendarError(
+                f"team calendars: expected a BusinessCalendar as the default, "
+                f"found {type(default).__name__}"
+            )
+        by_text: dict[str, BusinessCalendar] = {}
+        for key, calendar in (teams or {}).items():
+            text = _team_text(key)
+            if text in by_text:
+                raise CalendarError(
+                    f"team calendars: expected each team once, found team {text!r} twice "
+                    f"(ids compare by their text)"
+                )
+            if not isinstance(calendar, BusinessCalendar):
+                raise CalendarError(
+                    f"team calendars: expected a BusinessCalendar for team {text!r}, "
+                    f"found {type(calendar).__name__}"
+                )
+            by_text[text] = calendar
+        self._default = default
+        self._teams = MappingProxyType(by_text)
+
+    @classmethod
+    def from_dict(cls, obj: Mapping[str, object]) -> TeamCalendars:
+        """From ``{"default": <calendar>, "teams": {"<team>": <calendar>}}`` (canonical JSON)."""
+        if not isinstance(obj, Mapping):
+            raise CalendarError(
+                f"team calendars: expected an object with 'default' and 'teams', "
+                f"found {type(obj).__name__}"
+            )
+        unknown = [key for key in obj if key not in ("default", "teams")]
+        if unknown:
+            raise CalendarError(
+                f"team calendars: expected only the keys default, teams, found {unknown[0]!r}"
+            )
+        if "default" not in obj:
+            raise CalendarError("team calendars: expected a 'default' calendar, found none")
+        teams = obj.get("teams", {})
+        if not isinstance(teams, Mapping):
+            raise CalendarError(
+                f"team calendars: expected 'teams' as an object of calendars by team id, "
+                f"found {type(teams).__name__}"
+            )
+        default = _calendar_in_set(obj["default"], "default calendar")
+        return cls(
+            default,
+            {
+                _team_text(key): _calendar_in_set(value, f"team {key!r}")
+                for key, value in teams.items()
+            },
+        )
+
+    @property
+    def default(self) -> BusinessCalendar:
+        return self._default
+
+    @property
+    def teams(self) -> Mapping[str, BusinessCalendar]:
+        """Read-only view of the team calendars, keyed by team id as text."""
+        return self._teams
+
+    def calendar_for(self, team_key: str | int | None) -> BusinessCalendar:
+        """The team's calendar; the default for no team (None) or a team without one."""
+        if team_key is None:
+            return self._default
+        return self._teams.get(_team_text(team_key), self._default)
+
+    def __repr__(self) -> str:
+        return f"TeamCalendars(default={self._default!r}, teams={sorted(self._teams)!r})"
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _epoch_second(moment: datetime) -> int:
+    """Whole UTC epoch seconds of an aware datetime, truncated toward the past."""
+    try:
+        delta = moment - _EPOCH
+    except TypeError:
+        # A naive datetime (or one whose tzinfo gives no offset), or not a datetime at all.
+        raise _moment_error(moment) from None
+    if not isinstance(moment, datetime):
+        raise _moment_error(moment)
+    # timedelta keeps seconds and microseconds non-negative, so this floors.
+    return delta.days * SECONDS_PER_DAY + delta.seconds
+
+
+def _moment_error(moment: object) -> CalendarError:
+    if isinstance(moment, datetime):
+        return CalendarError(
+            f"business time: expected a timezone-aware datetime, found naive {moment.isoformat()}"
+        )
+    return CalendarError(
+        f"business time: expected a timezone-aware datetime, found {type(moment).__name__} "
+        f"{moment!r:.60}"
+    )
+
+
+def _merge(intervals: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Flat merged bounds and the open seconds accumulated at each, from sorted intervals."""
+    bounds = [_SENTINEL, _SENTINEL]
+    cumulative = [0, 0]
+    total = 0
+    for start, end in intervals:
+        if start <= bounds[-1]:
+            # Overlaps or touches the previous interval: extend it, never count twice.
+            if end > bounds[-1]:
+                total += end - bounds[-1]
+                bounds[-1] = end
+                cumulative[-1] = total
+        else:
+            bounds.append(start)
+            cumulative.append(total)
+            total += end - start
+            bounds.append(end)
+            cumulative.append(total)
+    return bounds, cumulative
+
+
+def _utc_date(epoch_second: int) -> date:
+    return date.fromordinal(_EPOCH_ORDINAL + epoch_second // SECONDS_PER_DAY)
+
+
+def _utc_midnight(day: date) -> int:
+    return (day.toordinal() - _EPOCH_ORDINAL) * SECONDS_PER_DAY
+
+
+def _show_epoch(epoch_second: int) -> str:
+    try:
+        return (_EPOCH + timedelta(seconds=epoch_second)).isoformat()
+    except OverflowError:
+        return f"epoch second {epoch_second}"
+
+
+def _ten_years_later(epoch_second: int) -> int:
+    """The same UTC wall time ten calendar years on (29 February becomes 28 February)."""
+    moment = _EPOCH + timedelta(seconds=epoch_second)
+    year = moment.year + _SEARCH_YEARS
+    if year > 9999:
+        return _LAST_SUPPORTED
+    day = 28 if (moment.month, moment.day) == (2, 29) else moment.day
+    return min(_epoch_second(moment.replace(year=year, day=day)), _LAST_SUPPORTED)
+
+
+def _team_text(key: object) -> str:
+    # SPEC section 1: ids are strings or integers (not booleans) and compare by their text.
+    if isinstance(key, bool) or not isinstance(key, str | int):
+        raise CalendarError(
+            f"team calendars: expected a team id as a string or an integer, "
+            f"found {type(key).__name__} {key!r}"
+        )
+    return str(key)
+
+
+def _calendar_in_set(obj: object, where: str) -> BusinessCalendar:
+    try:
+        return BusinessCalendar(parse_calendar(obj))
+    except CalendarError as error:
+        raise CalendarError(f"team calendars, {where}: {error.detail}") from None
