@@ -98,9 +98,9 @@ import random
 import sys
 import time
 import zlib
-from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
-from typing import Any, BinaryIO, Final
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any, Final
 
 __all__ = [
     "DEFAULT_PER_DAY",
@@ -116,7 +116,7 @@ __all__ = [
 
 Event = dict[str, Any]
 
-DEFAULT_START: Final = datetime(2025, 12, 1, tzinfo=timezone.utc)
+DEFAULT_START: Final = datetime(2025, 12, 1, tzinfo=UTC)
 DEFAULT_PER_DAY: Final = 150.0
 FIRST_CASE_ID: Final = 100001
 
@@ -264,7 +264,8 @@ class _Case:
         self.n = 0
         u = r.random()
         digits = str(case_id).isdigit()
-        self.id_style = "str" if u < 0.55 or (u < 0.70 and not digits) else "int" if u < 0.7 else ""
+        # Event ids: "e-<case>-<n>" 55%, integers 15% (when the case id is digits), none 30%.
+        self.id_style = "str" if u < 0.55 else ("int" if digits else "str") if u < 0.70 else ""
         self.id_base = (
             int(str(case_id)) * 1000 if digits else (zlib.crc32(str(case_id).encode()) * 1000)
         )
@@ -312,7 +313,9 @@ class _Case:
                 ev["actor"] = {"role": "system"}
         if self.id_style:
             self.n += 1
-            ev["id"] = f"e-{self.case_id}-{self.n}" if self.id_style == "str" else self.id_base + self.n
+            ev["id"] = (
+                f"e-{self.case_id}-{self.n}" if self.id_style == "str" else self.id_base + self.n
+            )
         if extra:
             ev.update(extra)
         if kind in ("message", "note"):
@@ -347,10 +350,6 @@ class _Case:
             return dict(SOLVED)
         self.status_name, self.status_type = key, key
         return key.lower() if self.lower_status else key
-
-    @property
-    def resolved(self) -> bool:
-        return self.status_type in ("COMPLETED", "CLOSED")
 
     # ---- time -----------------------------------------------------------------------
     def later(self, lo: int, hi: int) -> None:
@@ -482,7 +481,9 @@ class _Case:
             self.team = self.home_team
             fields["team"] = self.team_ref(self.home_team)
         if r.random() < 0.3:
-            self.emit("created", self.agent(self.pick_agent()), {"fields": fields, "opening": "none"})
+            self.emit(
+                "created", self.agent(self.pick_agent()), {"fields": fields, "opening": "none"}
+            )
         else:
             self.emit("created", None, {"fields": fields, "opening": "none"}, via="api")
         if r.random() < 0.5:
@@ -581,9 +582,8 @@ class _Case:
         if u < 0.88:
             if self.status_type != "PENDING" or self.status_name != "PENDING":
                 self.status_after_reply(author, "PENDING")
-        elif u < 0.95:
-            if self.status_name != WAITING_ON_VENDOR["name"]:
-                self.status_after_reply(author, "VENDOR")
+        elif u < 0.95 and self.status_name != WAITING_ON_VENDOR["name"]:
+            self.status_after_reply(author, "VENDOR")
         self.turn = "customer"
 
     def side_events(self) -> None:
@@ -600,7 +600,9 @@ class _Case:
         if r.random() < 0.06:
             self.agent_wait(median=10 * 60)
             self.type = r.choice([t for t in TYPES if t != self.type])
-            self.emit("update", self.agent(self.ensure_assignee()), {"changes": {"type": self.type}})
+            self.emit(
+                "update", self.agent(self.ensure_assignee()), {"changes": {"type": self.type}}
+            )
         if r.random() < 0.04:
             self.later(0, 2 * _HOUR)
             self.sla = r.choice([s for s in SLA_PLANS if s != self.sla])
@@ -882,13 +884,11 @@ def write_jsonl(
     size = 0
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     with open(path, "wb") as raw:
-        out: BinaryIO
         gz: _gzip.GzipFile | None = None
+        write: Callable[[bytes], int] = raw.write
         if gzip:
             gz = _gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)
-            out = gz
-        else:
-            out = raw
+            write = gz.write
         buf: list[str] = []
         for ev in _iter(n_cases, seed, interleaved, n_events, per_day, start):
             cases.add(str(ev["case"]))
@@ -897,12 +897,12 @@ def write_jsonl(
             if len(buf) >= 4096:
                 chunk = ("\n".join(buf) + "\n").encode()
                 size += len(chunk)
-                out.write(chunk)
+                write(chunk)
                 buf.clear()
         if buf:
             chunk = ("\n".join(buf) + "\n").encode()
             size += len(chunk)
-            out.write(chunk)
+            write(chunk)
         if gz is not None:
             gz.close()
     return len(cases), events, size
@@ -917,9 +917,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cases", type=int, help="at most this many cases")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--grouped", action="store_true", help="each case's events together")
-    p.add_argument(
-        "--per-day", type=float, default=DEFAULT_PER_DAY, help="mean new cases per day"
-    )
+    p.add_argument("--per-day", type=float, default=DEFAULT_PER_DAY, help="mean new cases per day")
     p.add_argument(
         "--start",
         default=DEFAULT_START.isoformat(),

@@ -224,6 +224,7 @@ class Event:
     changes: tuple[tuple[str, Any], ...]  # update only: known fields given
 
     def content(self) -> tuple[Any, ...]:
+        # CHOICE: parsed content as in docstring 5 (channel and ignored keys are not content).
         return (
             self.kind,
             id_text(self.case),
@@ -282,6 +283,7 @@ class Step:
 
     @property
     def is_requester_event(self) -> bool:
+        # CHOICE: "by the requester" everywhere means this requester event (docstring 10).
         return (
             self.role == "customer"
             and self.after.requester is not None
@@ -429,7 +431,7 @@ def parse_event(raw: Any, index: int, strict: bool) -> Event | None:
             if f in fobj:
                 values[f] = _parse_field(f, fobj[f], index)
             elif f == "status":
-                values[f] = BARE["NEW"]
+                values[f] = BARE["NEW"]  # CHOICE: the default is the bare NEW (docstring 8)
             elif f == "requester" and actor.role == "customer":
                 values[f] = actor.id
             else:
@@ -525,6 +527,8 @@ def read_stream(events: list[Mapping[str, Any]], strict: bool, rules: RefRules) 
     seen: dict[str, Event] = {}
     kept: list[Event] = []
     seq = _Sequencer(rules)
+    # CHOICE: strict mode checks each event completely before the next; lenient mode checks
+    # every event's own content first, then sorts, then the sequence (docstring 3).
     for index, raw in enumerate(events):
         ev = parse_event(raw, index, strict)
         if ev is None:
@@ -541,6 +545,7 @@ def read_stream(events: list[Mapping[str, Any]], strict: bool, rules: RefRules) 
                     continue
                 raise RefError("sequence", f"expected event id {ev.event_id!r} to repeat the same content, found different content", index)
             seen[key] = ev
+        # (a duplicate is dropped above, before this order check)
         if strict:
             if kept and ev.at < kept[-1].at:
                 raise RefError("sequence", "expected a non-decreasing 'at', found an earlier one", index)
@@ -550,7 +555,7 @@ def read_stream(events: list[Mapping[str, Any]], strict: bool, rules: RefRules) 
         kept.sort(key=lambda e: (e.at, 0 if e.kind == "created" else 1, e.index))
         for ev in kept:
             seq.feed(ev)
-    if not seq.steps:
+    if not seq.steps:  # CHOICE: empty stream -> index None (docstring 9)
         raise RefError("sequence", "expected a created event, found no applicable event", None)
     return seq.steps, skipped
 
@@ -658,6 +663,7 @@ def f_was_reopened(ctx: Ctx) -> bool:
 def _team_only_assignment(ctx: Ctx, s: Step) -> bool:
     if not ctx.rules.team_only_assignment:
         return False
+    # CHOICE: null -> team counts as "changed to another team" (docstring 16).
     team_set = s.after.team is not None and (s.before is None or s.changed("team"))
     return team_set and s.after.assignee is None
 
@@ -804,6 +810,7 @@ def f_is_first_contact_resolved(ctx: Ctx) -> bool:
 def _first_response_span(ctx: Ctx) -> tuple[int, int] | None:
     steps = ctx.steps
     created = steps[0]
+    # CHOICE: outbound only when the opening is a public message by an agent (docstring 13).
     if created.public_post and created.role == "agent":  # outbound case
         starts = [i for i, s in enumerate(steps) if i > 0 and s.public_post and s.role == "customer"]
         if not starts:
@@ -835,6 +842,7 @@ def _response_spans(ctx: Ctx) -> list[tuple[int, int]]:
     open_start: int | None = None
     for s in ctx.steps:
         # 1. the step's post (for `created`: the opening post comes before the status)
+        # CHOICE: posts on a resolved case open/close spans like any other (docstring 15).
         if s.public_post and s.role == "customer" and open_start is None:
             open_start = s.at
         elif s.is_reply and s.role == "agent" and open_start is not None:
@@ -989,6 +997,7 @@ def ref_compute(
     """Replay ``events`` and return the 41 fields (absent="null", UTC) plus skipped_events."""
     rules_obj = parse_rules(rules)
     calendars = parse_calendar(calendar)
+    # CHOICE: as_of is parsed first; as_of before creation is checked after the stream (docstring 4).
     as_of_s = None if as_of is None else parse_instant(as_of, kind="as_of", what="as_of", index=None)
 
     all_steps, skipped = read_stream(list(events), strict, rules_obj)
