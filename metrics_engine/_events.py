@@ -95,7 +95,7 @@ class Event(NamedTuple):
             self.at,
             self.actor.role,
             self.actor.key,
-            tuple(sorted(self.values.items())),
+            tuple(self.values.items()),  # built in FIELD_NAMES order by the parser
             self.opening,
             self.public,
             self.case_key,
@@ -141,7 +141,7 @@ def parse_event(raw: object, *, lenient: bool = False) -> Event | None:
 
     Raises :class:`EventError` (without case or index: the replay adds them).
     """
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and not isinstance(raw, Mapping):
         raise EventError(f"expected an event object, found {_show(raw)}")
     kind = raw.get("event")
     if type(kind) is not str or kind not in KINDS:
@@ -183,8 +183,9 @@ def parse_event(raw: object, *, lenient: bool = False) -> Event | None:
     elif kind == "created":
         values = _parse_values(raw.get("fields"), "fields", initial=True)
         if "requester" not in values:
+            # An absent requester defaults to a customer creator; requester comes first.
             creator = actor.key if actor.role == "customer" else None
-            values = {**values, "requester": creator}
+            values = {"requester": creator, **values}
         opening = _parse_opening(raw.get("opening"))
     return Event(kind, at, actor, id_key, values, opening, public, case_key, case_raw)
 
@@ -195,7 +196,7 @@ _NO_VALUES: Final[Mapping[str, Any]] = {}
 def _parse_actor(raw: object) -> Actor:
     if raw is None:
         return SYSTEM
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and not isinstance(raw, Mapping):
         raise EventError(f"field 'actor': expected an object with role and id, found {_show(raw)}")
     role_raw = raw.get("role")
     role = _ROLES.get(role_raw.lower()) if isinstance(role_raw, str) else None
@@ -224,26 +225,27 @@ def _parse_opening(raw: object) -> str:
 def _parse_values(raw: object, key: str, *, initial: bool) -> Mapping[str, Any]:
     if raw is None:
         raw = _NO_VALUES
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and not isinstance(raw, Mapping):
         raise EventError(f"field '{key}': expected an object of field values, found {_show(raw)}")
     values: dict[str, Any] = {}
-    for name in FIELD_NAMES:
+    for name in FIELD_NAMES:  # in this order, so that equal events have equal values
         if name not in raw:
+            if initial and name == "status":
+                values[name] = _NEW
             continue
         value = raw[name]
-        where = f"field '{key}.{name}'"
         if name == "status":
-            values[name] = parse_status(value, where)
+            values[name] = parse_status(value, f"field '{key}.{name}'")
         elif value is None:
             values[name] = None
         elif name in _ID_FIELDS:
-            values[name] = id_text(value, where)
+            values[name] = value if type(value) is str else id_text(value, f"field '{key}.{name}'")
         elif type(value) is str or type(value) is int:
             values[name] = value
         else:
-            raise EventError(f"{where}: expected a string, an integer or null, found {_show(value)}")
-    if initial and "status" not in values:
-        values["status"] = _NEW
+            raise EventError(
+                f"field '{key}.{name}': expected a string, an integer or null, found {_show(value)}"
+            )
     return values
 
 

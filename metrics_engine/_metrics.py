@@ -107,7 +107,7 @@ def _instant(epoch_second: int | None) -> datetime | None:
 def _measurer(calendar: CalendarLike, team_segments: list[list[Any]]) -> Callable[[int, int], int]:
     """A function giving the business seconds of ``[a, b)`` for this case."""
     if not hasattr(calendar, "calendar_for"):
-        return calendar.epoch_business_seconds  # type: ignore[union-attr]
+        return calendar.epoch_business_seconds
     teams: _Teams = calendar  # type: ignore[assignment]
     starts = [segment[0] for segment in team_segments]
     calendars = [teams.calendar_for(segment[1]) for segment in team_segments]

@@ -41,7 +41,9 @@ def _check_calendar(calendar: object) -> Calendar | None:
 def _check_rules(rules: object) -> Rules:
     if isinstance(rules, Rules):
         return rules
-    raise MetricsEngineError(f"rules: expected a metrics_engine.Rules, found {type(rules).__name__}")
+    raise MetricsEngineError(
+        f"rules: expected a metrics_engine.Rules, found {type(rules).__name__}"
+    )
 
 
 def parse_as_of(value: str | datetime) -> int:
@@ -273,7 +275,9 @@ class CaseReplay:
             replay._skipped = int(saved["skipped"])
             replay._state = CaseState.from_dict(state["case"])
         except (KeyError, TypeError, ValueError) as error:
-            raise StateError(f"expected a complete saved state, found a broken one ({error})") from None
+            raise StateError(
+                f"expected a complete saved state, found a broken one ({error})"
+            ) from None
         return replay
 
 

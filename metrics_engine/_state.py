@@ -58,8 +58,8 @@ class CaseState:
     """The facts of one case so far. Plain data: :meth:`to_dict` / :meth:`from_dict`."""
 
     __slots__ = (
-        "agent_reply_count",
         "agent_replies_at_resolution",
+        "agent_reply_count",
         "agent_touch_count",
         "agent_updated_at",
         "agent_waits",
@@ -77,12 +77,12 @@ class CaseState:
         "last_activity_by_assignee_at",
         "last_assignment_at",
         "last_at",
+        "last_reopened_at",
         "last_replier",
         "last_reply_by_agent_at",
         "last_reply_by_assignee_at",
         "last_reply_by_customer_at",
         "last_reply_by_requester_at",
-        "last_reopened_at",
         "priority",
         "priority_change_count",
         "priority_updated_at",

@@ -20,7 +20,7 @@ private messages, duplicate deliveries, and ids given as integers and as strings
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import strategies as st
@@ -53,7 +53,7 @@ _CUSTOMERS: tuple[Any, ...] = (17, "17", 18, "cust-19")
 _TEAMS: tuple[Any, ...] = (1, "1", 2, "3")
 _VALUES: tuple[Any, ...] = ("LOW", "HIGH", 1, "1", 2)
 _OFFSETS = (
-    timezone.utc,
+    UTC,
     timezone(timedelta(hours=-5)),
     timezone(timedelta(hours=5, minutes=30)),
     timezone(timedelta(hours=1)),
@@ -85,8 +85,10 @@ def _changes(draw: st.DrawFn) -> dict[str, Any]:
     names = draw(
         st.lists(
             st.sampled_from(
-                ["status", "status", "status", "assignee", "team", "priority", "type", "sla"]
-                + ["requester", "tags"]
+                [
+                    *("status", "status", "status", "assignee", "team", "priority", "type"),
+                    *("sla", "requester", "tags"),
+                ]
             ),
             min_size=0,
             max_size=3,
@@ -194,9 +196,11 @@ def calendars(draw: st.DrawFn, *, holidays: bool = True) -> dict[str, Any]:
     if draw(st.booleans()):
         dates: dict[str, list[list[str]]] = {}
         for _ in range(draw(st.integers(1, 3))):
-            day = draw(st.dates(datetime(2020, 1, 1).date(), datetime(2030, 12, 31).date()))
+            when: date = draw(st.dates(date(2020, 1, 1), date(2030, 12, 31)))
             count = draw(st.integers(0, 2))
-            dates[day.isoformat()] = [[_clock(draw), _clock(draw, allow_24=True)] for _ in range(count)]
+            dates[when.isoformat()] = [
+                [_clock(draw), _clock(draw, allow_24=True)] for _ in range(count)
+            ]
         calendar["dates"] = dates
     return calendar
 

@@ -31,7 +31,9 @@ def update(at: str, changes: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return event
 
 
-def raises(events: list[Any], index: int | None, match: str, **kwargs: Any) -> me.MetricsEngineError:
+def raises(
+    events: list[Any], index: int | None, match: str, **kwargs: Any
+) -> me.MetricsEngineError:
     with pytest.raises(me.MetricsEngineError, match=match) as caught:
         me.compute_metrics(events, **kwargs)
     error = caught.value
@@ -155,7 +157,11 @@ def test_duplicate_with_other_content_raises() -> None:
 
 
 def test_duplicate_ids_compare_by_text() -> None:
-    events = [created(), message("2026-03-02T10:00:00Z", id=9), message("2026-03-02T10:00:00Z", id="9")]
+    events = [
+        created(),
+        message("2026-03-02T10:00:00Z", id=9),
+        message("2026-03-02T10:00:00Z", id="9"),
+    ]
     assert me.compute_metrics(events).agent_reply_count == 1
 
 
@@ -283,7 +289,9 @@ def test_errors_of_an_event_carry_the_first_event_case() -> None:
     replay = me.CaseReplay()
     replay.apply(created())
     with pytest.raises(me.EventError) as caught:
-        replay.apply({"case": CASE, "event": "message", "at": "2026-03-02T10:00:00Z", "actor": {"role": "x"}})
+        replay.apply(
+            {"case": CASE, "event": "message", "at": "2026-03-02T10:00:00Z", "actor": {"role": "x"}}
+        )
     assert (caught.value.case, caught.value.index) == (CASE, 1)
     assert str(caught.value).startswith("case 1042, event 1: field 'actor.role'")
 

@@ -452,7 +452,7 @@ class RefTeamCalendars:
             if isinstance(key, bool) or not isinstance(key, (str, int)):
                 raise RefError("calendar", f"expected a team id (string or integer), found {key!r}")
             text = id_text(key)
-            if text in self.teams:
+            if text in self.teams:  # CHOICE: 3 and "3" together are an error
                 raise RefError("calendar", f"expected distinct team keys, found {key!r} twice")
             self.teams[text] = _as_calendar(value)
 

@@ -965,7 +965,8 @@ def parse_rules(rules: Mapping[str, Any] | RefRules | None) -> RefRules:
         raise RefError("rules", f"expected a rules object, found {rules!r}")
     unknown = set(rules) - {"resolution_time", "reopen_on_customer_message", "team_only_assignment"}
     if unknown:
-        raise RefError("rules", f"expected known rule names, found {sorted(unknown)!r}")  # CHOICE
+        # CHOICE: unknown rule names raise (docstring 17).
+        raise RefError("rules", f"expected known rule names, found {sorted(unknown)!r}")
     r = RefRules(**dict(rules))
     if r.resolution_time not in ("cumulative", "elapsed"):
         raise RefError("rules", f"expected resolution_time cumulative/elapsed, found {r.resolution_time!r}")
