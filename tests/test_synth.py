@@ -381,3 +381,31 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     n_cases = len(by_case(events))
     assert f"cases {n_cases} " in printed
     assert events == list(iter_events(n_cases, seed=3, interleaved=False))
+
+
+# ---- shipped example data ---------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_example_events_are_the_documented_command_output(tmp_path: Path) -> None:
+    # examples/README.md: python -m benchmarks.synth --cases 300 --seed 2025 --per-day 10
+    out = tmp_path / "events.jsonl"
+    assert main(["--cases", "300", "--seed", "2025", "--per-day", "10", "--out", str(out)]) == 0
+    assert out.read_bytes() == (EXAMPLES / "events.jsonl").read_bytes(), (
+        "examples/events.jsonl is stale: regenerate it with the command in examples/README.md"
+    )
+
+
+def test_example_team_calendars_match_generator_teams() -> None:
+    data = json.loads((EXAMPLES / "team_calendars.json").read_text())
+    assert set(data) == {"default", "teams"}
+    assert set(data["teams"]) == {"2", "3"}
+    events = [json.loads(line) for line in (EXAMPLES / "events.jsonl").read_text().splitlines()]
+    teams = {
+        str(values["team"])
+        for ev in events
+        for values in (ev.get("fields") or ev.get("changes") or {},)
+        if values.get("team") is not None
+    }
+    assert set(data["teams"]) < teams
