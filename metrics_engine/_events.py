@@ -136,6 +136,21 @@ def parse_instant(value: object, what: str) -> int:
     return int(moment.timestamp())
 
 
+_MISSING: Final = object()
+_fromisoformat = datetime.fromisoformat
+
+
+def _fast_instant(stamp: str) -> int | None:
+    """The common case of :func:`parse_instant`: a well-formed aware string, whole seconds."""
+    try:
+        moment = _fromisoformat(stamp)
+    except ValueError:
+        return None
+    if moment.tzinfo is None or moment.microsecond:
+        return None
+    return int(moment.timestamp())
+
+
 def parse_event(raw: object, *, lenient: bool = False) -> Event | None:
     """Parse and check one event. Returns ``None`` for an unknown kind when ``lenient``.
 
@@ -153,13 +168,19 @@ def parse_event(raw: object, *, lenient: bool = False) -> Event | None:
     if "case" not in raw:
         raise EventError("field 'case': expected a case id, found nothing")
     case_raw = raw["case"]
-    case_key = id_text(case_raw, "field 'case'")
-    if "at" not in raw:
+    case_key = case_raw if type(case_raw) is str else id_text(case_raw, "field 'case'")
+    stamp = raw.get("at", _MISSING)
+    if stamp is _MISSING:
         raise EventError("field 'at': expected an ISO-8601 time, found nothing")
-    at = parse_instant(raw["at"], "field 'at'")
+    at = _fast_instant(stamp) if type(stamp) is str else None
+    if at is None:  # not the common case: let the careful parser say what is wrong
+        at = parse_instant(stamp, "field 'at'")
     actor = _parse_actor(raw.get("actor"))
     event_id = raw.get("id")
-    id_key = None if event_id is None else id_text(event_id, "field 'id'")
+    if event_id is None:
+        id_key = None
+    else:
+        id_key = event_id if type(event_id) is str else id_text(event_id, "field 'id'")
 
     if kind != "created" and "fields" in raw:
         raise EventError(f"field 'fields': expected only on a created event, found on {kind}")
