@@ -99,6 +99,11 @@ class BusinessCalendar:
 
     def __init__(self, spec: CalendarSpec) -> None:
         """Wrap an already validated spec; the public constructors are the ``from_*`` ones."""
+        if not isinstance(spec, CalendarSpec):
+            raise CalendarError(
+                f"BusinessCalendar: expected a parsed calendar (use BusinessCalendar.from_dict "
+                f"or from_kayako), found {type(spec).__name__}"
+            )
         self._years = _YearBuilder(spec)
         self._bounds = [_SENTINEL, _SENTINEL]
         self._cumulative = [0, 0]
@@ -146,18 +151,20 @@ class BusinessCalendar:
     def add_business_seconds(self, moment: datetime, seconds: int) -> datetime:
         """The earliest instant u >= moment with ``business_seconds(moment, u) == seconds``.
 
-        Returned in ``moment``'s time zone. Raises CalendarError when no such instant exists
-        within ten calendar years of ``moment``.
+        ``moment`` is truncated to a whole second first, like every instant (SPEC section 1),
+        so the answer is a whole second too, returned in ``moment``'s time zone. Raises
+        CalendarError when no such instant exists within ten calendar years of ``moment``.
         """
         start_epoch_second = _epoch_second(moment)
         if type(seconds) is not int or seconds < 0:
             raise CalendarError(
                 f"add_business_seconds: expected a whole number of seconds >= 0, found {seconds!r}"
             )
-        if seconds == 0:
-            return moment.astimezone(moment.tzinfo)
-        limit_epoch_second = _ten_years_later(start_epoch_second)
-        found_epoch_second = self._find_open_second(start_epoch_second, seconds, limit_epoch_second)
+        found_epoch_second = start_epoch_second
+        if seconds > 0:
+            found_epoch_second = self._find_open_second(
+                start_epoch_second, seconds, _ten_years_later(start_epoch_second)
+            )
         found = _EPOCH + timedelta(seconds=found_epoch_second)
         return found.astimezone(moment.tzinfo)
 
@@ -190,8 +197,10 @@ class BusinessCalendar:
         """The first instant after ``seconds`` open seconds from ``start``, at most ``limit``."""
         horizon = start
         while True:
+            # Widen a year at a time: most answers are near, and building is the costly part.
             horizon = min(horizon + _SEARCH_STEP_SECONDS, limit)
-            self._cover(start, horizon)
+            if start < self._covered_from or horizon > self._covered_until:
+                self._cover(start, horizon)
             target = self._open_seconds_before(start) + seconds
             # The first bound whose accumulated open seconds reach the target is an interval's
             # end (a start never adds), so the answer lies inside that interval or at its end.

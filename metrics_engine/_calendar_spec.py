@@ -35,6 +35,11 @@ SECONDS_PER_DAY = 86_400
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 _CALENDAR_KEYS = ("timezone", "week", "dates", "holidays")
+
+# Files that zoneinfo may find in a system's zone directory but that name no IANA zone: the
+# machine's own zone ("localtime") and a legacy rules file. A calendar must not mean different
+# things on different machines.
+_NOT_ZONE_NAMES = frozenset({"localtime", "posixrules"})
 _HOLIDAY_KEYS = ("country", "subdiv", "categories")
 
 # ASCII digits only: ``\d`` would also accept other scripts' digits.
@@ -88,15 +93,21 @@ def parse_calendar(obj: object) -> CalendarSpec:
 
 def load_zone(name: str) -> zoneinfo.ZoneInfo:
     """The zone for a name that ``parse_calendar`` accepted (or a CalendarError)."""
+    if name in _NOT_ZONE_NAMES:
+        raise _zone_error(name)
     try:
         return zoneinfo.ZoneInfo(name)
     # ZoneInfo signals a bad key by several types: not found (a KeyError), a malformed or
     # absolute path (ValueError), a directory such as "America" (OSError).
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        raise CalendarError(
-            f"calendar timezone: expected an IANA time zone name such as 'Europe/London', "
-            f"found {_show(name)}"
-        ) from None
+        raise _zone_error(name) from None
+
+
+def _zone_error(name: str) -> CalendarError:
+    return CalendarError(
+        f"calendar timezone: expected an IANA time zone name such as 'Europe/London', "
+        f"found {_show(name)}"
+    )
 
 
 def make_holiday_source(rule: HolidayRule) -> holidays.HolidayBase:

@@ -492,9 +492,10 @@ def test_long_spans_after_building_years() -> None:
 
 def test_add_business_seconds_basics() -> None:
     cal = office()
-    # zero is the start itself
+    # zero is the start itself, truncated to its second like every instant
     start = utc(2026, 3, 7, 10).replace(microsecond=5)
-    assert cal.add_business_seconds(start, 0) == start
+    assert cal.add_business_seconds(start, 0) == utc(2026, 3, 7, 10)
+    assert cal.add_business_seconds(utc(2026, 3, 2, 17), 0) == utc(2026, 3, 2, 17)
     # from the weekend: Sat 10:00 + 1 s = Mon 09:00:01
     assert cal.add_business_seconds(utc(2026, 3, 7, 10), 1) == utc(2026, 3, 9, 9, 0, 1)
     # landing exactly on closing is the earliest answer: Mon 16:00 + 1 h = Mon 17:00
@@ -603,6 +604,11 @@ def test_calendar_is_immutable_from_outside() -> None:
         cal.timezone = "UTC"  # type: ignore[misc]
     with pytest.raises(AttributeError):
         cal.extra = 1  # type: ignore[attr-defined]
+
+
+def test_constructor_wants_a_parsed_calendar() -> None:
+    with pytest.raises(CalendarError, match=r"use BusinessCalendar\.from_dict"):
+        BusinessCalendar({"timezone": "UTC", "week": {"mon": [["09:00", "17:00"]]}})  # type: ignore[arg-type]
 
 
 def test_calendar_pickles_by_definition() -> None:
