@@ -46,13 +46,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_pkg
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DAY_KEYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 KAYAKO_DAY_NAMES: dict[str, int] = {
     **{name: i for i, name in enumerate(DAY_KEYS)},
@@ -244,13 +245,15 @@ class RefCalendar:
             hol = holidays_pkg.country_holidays(country, subdiv=subdiv, categories=categories)
             _ = date(2000, 1, 1) in hol  # force loading: bad categories fail here
         except Exception as exc:  # the holidays package raises several kinds
-            raise RefError("calendar", f"expected a known holidays region, found {hol_obj!r}: {exc}") from exc
+            raise RefError(
+                "calendar", f"expected a known holidays region, found {hol_obj!r}: {exc}"
+            ) from exc
         return hol
 
     # ----------------------------------------------------------------- Kayako import
 
     @classmethod
-    def from_kayako(cls, obj: Any, timezone: str) -> "RefCalendar":
+    def from_kayako(cls, obj: Any, timezone: str) -> RefCalendar:
         return cls(kayako_to_canonical(obj, timezone))
 
     # ----------------------------------------------------------------- core
@@ -376,7 +379,9 @@ def kayako_to_canonical(obj: Any, timezone: str) -> dict[str, Any]:
         try:
             obj = json.loads(obj)
         except ValueError as exc:
-            raise RefError("calendar", f"expected Kayako business hours JSON, found {obj[:60]!r}") from exc
+            raise RefError(
+                "calendar", f"expected Kayako business hours JSON, found {obj[:60]!r}"
+            ) from exc
     if isinstance(obj, Mapping) and "zones" not in obj and isinstance(obj.get("data"), Mapping):
         obj = obj["data"]  # CHOICE: a whole API response is unwrapped
     if not isinstance(obj, Mapping):
@@ -457,7 +462,7 @@ class RefTeamCalendars:
             self.teams[text] = _as_calendar(value)
 
     @classmethod
-    def single(cls, calendar: RefCalendar) -> "RefTeamCalendars":
+    def single(cls, calendar: RefCalendar) -> RefTeamCalendars:
         return cls({"default": calendar})
 
     def calendar_for(self, team: Any) -> RefCalendar:

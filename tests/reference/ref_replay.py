@@ -74,9 +74,10 @@ Fields
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from .ref_calendar import (
     RefCalendar,
@@ -89,7 +90,15 @@ from .ref_calendar import (
 )
 
 KINDS: tuple[str, ...] = ("created", "message", "note", "update")
-FIELD_NAMES: tuple[str, ...] = ("requester", "status", "assignee", "team", "priority", "type", "sla")
+FIELD_NAMES: tuple[str, ...] = (
+    "requester",
+    "status",
+    "assignee",
+    "team",
+    "priority",
+    "type",
+    "sla",
+)
 ID_FIELDS: frozenset[str] = frozenset({"requester", "assignee", "team"})
 VALUE_FIELDS: frozenset[str] = frozenset({"priority", "type", "sla"})
 STATUS_TYPES: tuple[str, ...] = ("NEW", "OPEN", "PENDING", "COMPLETED", "CLOSED")
@@ -352,7 +361,9 @@ def _parse_actor(raw: Any, index: int) -> Actor:
             raise RefError("event", f"expected an id for a {role} actor, found none", index)
         return SYSTEM
     if not _is_id(actor_id):
-        raise RefError("event", f"expected an actor id string or integer, found {actor_id!r}", index)
+        raise RefError(
+            "event", f"expected an actor id string or integer, found {actor_id!r}", index
+        )
     # CHOICE: a system actor's id is validated but otherwise ignored.
     return SYSTEM if role == "system" else Actor(role, actor_id)
 
@@ -381,10 +392,14 @@ def _parse_field(field: str, raw: Any, index: int) -> Any:
         return None
     if field in ID_FIELDS:
         if not _is_id(raw):
-            raise RefError("event", f"expected {field} as a string or integer id, found {raw!r}", index)
+            raise RefError(
+                "event", f"expected {field} as a string or integer id, found {raw!r}", index
+            )
         return raw
     if not _is_id(raw):  # priority/type/sla: string, integer or null
-        raise RefError("event", f"expected {field} as a string, integer or null, found {raw!r}", index)
+        raise RefError(
+            "event", f"expected {field} as a string, integer or null, found {raw!r}", index
+        )
     return raw
 
 
@@ -402,7 +417,9 @@ def parse_event(raw: Any, index: int, strict: bool) -> Event | None:
         return None  # CHOICE: skipped whole, nothing else validated
 
     if "case" not in raw or not _is_id(raw["case"]):
-        raise RefError("event", f"expected a case id string or integer, found {raw.get('case')!r}", index)
+        raise RefError(
+            "event", f"expected a case id string or integer, found {raw.get('case')!r}", index
+        )
     case = raw["case"]
     if "at" not in raw:
         raise RefError("event", "expected 'at', found none", index)
@@ -410,7 +427,9 @@ def parse_event(raw: Any, index: int, strict: bool) -> Event | None:
     actor = _parse_actor(raw.get("actor"), index)
     event_id = raw.get("id")
     if event_id is not None and not _is_id(event_id):
-        raise RefError("event", f"expected an event id string or integer, found {event_id!r}", index)
+        raise RefError(
+            "event", f"expected an event id string or integer, found {event_id!r}", index
+        )
     if "fields" in raw and kind != "created":
         raise RefError("event", f"expected 'fields' only on created, found it on {kind}", index)
     if "changes" in raw and kind != "update":
@@ -483,7 +502,11 @@ class _Sequencer:
 
     def feed(self, ev: Event) -> None:
         if not self.steps and ev.kind != "created":
-            raise RefError("sequence", f"expected the first applied event to be created, found {ev.kind}", ev.index)
+            raise RefError(
+                "sequence",
+                f"expected the first applied event to be created, found {ev.kind}",
+                ev.index,
+            )
         if self.steps and ev.kind == "created":
             raise RefError("sequence", "expected one created event, found a second one", ev.index)
 
@@ -491,7 +514,16 @@ class _Sequencer:
             values = dict(ev.fields)
             self._register_status(values["status"], ev.index)
             self.steps.append(
-                Step(ev.index, "created", ev.at, ev.actor, ev.opening == "message", True, None, State(**values))
+                Step(
+                    ev.index,
+                    "created",
+                    ev.at,
+                    ev.actor,
+                    ev.opening == "message",
+                    True,
+                    None,
+                    State(**values),
+                )
             )
             return
 
@@ -503,7 +535,9 @@ class _Sequencer:
                     self._register_status(v, ev.index)
                 if not same_value(f, before.get(f), v):  # equal value: not a change
                     after = replace(after, **{f: v})
-            self.steps.append(Step(ev.index, "update", ev.at, ev.actor, False, False, before, after))
+            self.steps.append(
+                Step(ev.index, "update", ev.at, ev.actor, False, False, before, after)
+            )
             return
 
         is_post = ev.kind == "message" and ev.public
@@ -517,10 +551,14 @@ class _Sequencer:
             # CHOICE: the automatic reopen is a system step at the post's instant (docstring 14).
             self._register_status(BARE["OPEN"], ev.index)
             reopened = replace(before, status=BARE["OPEN"])
-            self.steps.append(Step(ev.index, "auto_reopen", ev.at, SYSTEM, False, False, before, reopened))
+            self.steps.append(
+                Step(ev.index, "auto_reopen", ev.at, SYSTEM, False, False, before, reopened)
+            )
 
 
-def read_stream(events: list[Mapping[str, Any]], strict: bool, rules: RefRules) -> tuple[list[Step], int]:
+def read_stream(
+    events: list[Mapping[str, Any]], strict: bool, rules: RefRules
+) -> tuple[list[Step], int]:
     """Validate the whole stream; return every step in applied order and the skipped count."""
     skipped = 0
     case_text: str | None = None
@@ -543,12 +581,18 @@ def read_stream(events: list[Mapping[str, Any]], strict: bool, rules: RefRules) 
             if key in seen:
                 if seen[key].content() == ev.content():
                     continue
-                raise RefError("sequence", f"expected event id {ev.event_id!r} to repeat the same content, found different content", index)
+                raise RefError(
+                    "sequence",
+                    f"expected event id {ev.event_id!r} to repeat the same content, found different content",
+                    index,
+                )
             seen[key] = ev
         # (a duplicate is dropped above, before this order check)
         if strict:
             if kept and ev.at < kept[-1].at:
-                raise RefError("sequence", "expected a non-decreasing 'at', found an earlier one", index)
+                raise RefError(
+                    "sequence", "expected a non-decreasing 'at', found an earlier one", index
+                )
             seq.feed(ev)
         kept.append(ev)
     if not strict:
@@ -794,7 +838,9 @@ def f_agents_to_resolution(ctx: Ctx) -> int | None:
     if not ctx.resolved_now or pos is None:
         return None
     # CHOICE: every assignee held after any step up to the resolving one (docstring 12).
-    return len({id_text(s.after.assignee) for s in ctx.steps[: pos + 1] if s.after.assignee is not None})
+    return len(
+        {id_text(s.after.assignee) for s in ctx.steps[: pos + 1] if s.after.assignee is not None}
+    )
 
 
 def f_is_first_contact_resolved(ctx: Ctx) -> bool:
@@ -812,7 +858,9 @@ def _first_response_span(ctx: Ctx) -> tuple[int, int] | None:
     created = steps[0]
     # CHOICE: outbound only when the opening is a public message by an agent (docstring 13).
     if created.public_post and created.role == "agent":  # outbound case
-        starts = [i for i, s in enumerate(steps) if i > 0 and s.public_post and s.role == "customer"]
+        starts = [
+            i for i, s in enumerate(steps) if i > 0 and s.public_post and s.role == "customer"
+        ]
         if not starts:
             return None
         start_pos = starts[0]
@@ -953,7 +1001,7 @@ TIMESTAMP_FIELDS = frozenset(n for n in OUTPUT_FIELDS if n.endswith("_at"))
 
 
 def _iso(instant: int) -> str:
-    return from_epoch(instant).astimezone(timezone.utc).isoformat()
+    return from_epoch(instant).astimezone(UTC).isoformat()
 
 
 def parse_rules(rules: Mapping[str, Any] | RefRules | None) -> RefRules:
@@ -969,7 +1017,9 @@ def parse_rules(rules: Mapping[str, Any] | RefRules | None) -> RefRules:
         raise RefError("rules", f"expected known rule names, found {sorted(unknown)!r}")
     r = RefRules(**dict(rules))
     if r.resolution_time not in ("cumulative", "elapsed"):
-        raise RefError("rules", f"expected resolution_time cumulative/elapsed, found {r.resolution_time!r}")
+        raise RefError(
+            "rules", f"expected resolution_time cumulative/elapsed, found {r.resolution_time!r}"
+        )
     for name in ("reopen_on_customer_message", "team_only_assignment"):
         if not isinstance(getattr(r, name), bool):
             raise RefError("rules", f"expected {name} true/false, found {getattr(r, name)!r}")
@@ -999,14 +1049,19 @@ def ref_compute(
     rules_obj = parse_rules(rules)
     calendars = parse_calendar(calendar)
     # CHOICE: as_of is parsed first; as_of before creation is checked after the stream (docstring 4).
-    as_of_s = None if as_of is None else parse_instant(as_of, kind="as_of", what="as_of", index=None)
+    as_of_s = (
+        None if as_of is None else parse_instant(as_of, kind="as_of", what="as_of", index=None)
+    )
 
     all_steps, skipped = read_stream(list(events), strict, rules_obj)
     created_at = all_steps[0].at
     if as_of_s is None:
         as_of_s = all_steps[-1].at  # the instant of the last applied event
     elif as_of_s < created_at:
-        raise RefError("as_of", f"expected as_of at or after creation {_iso(created_at)}, found {_iso(as_of_s)}")
+        raise RefError(
+            "as_of",
+            f"expected as_of at or after creation {_iso(created_at)}, found {_iso(as_of_s)}",
+        )
     applied = [s for s in all_steps if s.at <= as_of_s]
     ctx = Ctx(applied, created_at, as_of_s, rules_obj, calendars)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,7 @@ import pytest
 from .ref_calendar import RefCalendar, RefError, RefTeamCalendars
 from .ref_replay import OUTPUT_FIELDS, ref_compute
 
-UTC = timezone.utc
+UTC = UTC
 NY = ZoneInfo("America/New_York")
 
 SPEC_EXAMPLE_JSONL = """\
@@ -109,9 +109,15 @@ def test_overnight_and_overlaps() -> None:
         }
     )
     # Monday 2026-03-02: 09-18 (9 h) + 22-24 (2 h); Tuesday 00-06 (6 h, overlapping) -> 17 h
-    assert cal.business_seconds(u("2026-03-02T00:00:00+00:00"), u("2026-03-04T00:00:00+00:00")) == 17 * 3600
+    assert (
+        cal.business_seconds(u("2026-03-02T00:00:00+00:00"), u("2026-03-04T00:00:00+00:00"))
+        == 17 * 3600
+    )
     whole = RefCalendar({"timezone": "UTC", "week": {"wed": [["00:00", "00:00"]]}})
-    assert whole.business_seconds(u("2026-03-04T00:00:00+00:00"), u("2026-03-06T00:00:00+00:00")) == 86400
+    assert (
+        whole.business_seconds(u("2026-03-04T00:00:00+00:00"), u("2026-03-06T00:00:00+00:00"))
+        == 86400
+    )
 
 
 def test_overnight_belongs_to_its_date_under_holiday() -> None:
@@ -121,7 +127,10 @@ def test_overnight_belongs_to_its_date_under_holiday() -> None:
     assert cal.business_seconds(a, b) == 3 * 3600
     # the Friday after (2027-01-01 is a holiday too), take 2026-12-18 (normal Friday):
     # Fri 22:00 -> Sat 06:00 = 8 h
-    assert cal.business_seconds(u("2026-12-18T12:00:00-05:00"), u("2026-12-19T12:00:00-05:00")) == 8 * 3600
+    assert (
+        cal.business_seconds(u("2026-12-18T12:00:00-05:00"), u("2026-12-19T12:00:00-05:00"))
+        == 8 * 3600
+    )
     # Thanksgiving Thu 2026-11-26 closed
     assert cal.business_seconds(u("2026-11-26T00:00:00-05:00"), u("2026-11-27T00:00:00-05:00")) == 0
 
@@ -185,8 +194,13 @@ def test_kayako_import() -> None:
         ]:
             assert cal.business_seconds(u(a), u(b)) == ref.business_seconds(u(a), u(b))
     cal = RefCalendar.from_kayako(kayako, timezone="Europe/London")
-    assert cal.business_seconds(u("2026-03-02T00:00:00+00:00"), u("2026-03-04T00:00:00+00:00")) == 4 * 3600
-    assert cal.business_seconds(u("2026-03-09T00:00:00+00:00"), u("2026-03-10T00:00:00+00:00")) == 3600
+    assert (
+        cal.business_seconds(u("2026-03-02T00:00:00+00:00"), u("2026-03-04T00:00:00+00:00"))
+        == 4 * 3600
+    )
+    assert (
+        cal.business_seconds(u("2026-03-09T00:00:00+00:00"), u("2026-03-10T00:00:00+00:00")) == 3600
+    )
 
 
 def test_team_calendars_by_text() -> None:
@@ -228,9 +242,13 @@ def test_spec_example_with_spec_calendar() -> None:
     # Mon 2026-03-02 open 09-17, Tue 09-12 and 13-17 (New York)
     m = ref_compute(spec_events(), calendar=SPEC_CALENDAR)
     assert m["agent_first_business_response_time"] == 2830  # 09:15 -> 10:02:10, all open
-    assert m["average_business_response_time"] == (2830 + 1800) // 2  # Tue 08:00->09:30: 09:00-09:30
+    assert (
+        m["average_business_response_time"] == (2830 + 1800) // 2
+    )  # Tue 08:00->09:30: 09:00-09:30
     assert m["agent_business_wait_time"] == 25050  # Mon 10:02:30 -> 17:00
-    assert m["customer_business_wait_time"] == 300 + 2550 + 1860  # Tue 08:00->09:31 counts 09:00-09:31
+    assert (
+        m["customer_business_wait_time"] == 300 + 2550 + 1860
+    )  # Tue 08:00->09:31 counts 09:00-09:31
     assert m["resolution_business_time"] == 27900 + 1860  # Mon 09:15-17:00, Tue 09:00-09:31
 
 
@@ -349,7 +367,9 @@ def test_thank_you_does_not_undo_fcr() -> None:
 
 def test_reopen_on_customer_message_rule() -> None:
     events = [*_thanks_case(), _ev("message", "2026-03-02T11:30:00Z", AGENT)]
-    m = ref_compute(events, as_of="2026-03-02T12:00:00Z", rules={"reopen_on_customer_message": True})
+    m = ref_compute(
+        events, as_of="2026-03-02T12:00:00Z", rules={"reopen_on_customer_message": True}
+    )
     assert m["reopen_count"] == 1 and m["was_reopened"] is True
     assert m["last_reopened_at"] == "2026-03-02T11:00:00+00:00"
     assert m["status_update_at"] == "2026-03-02T11:00:00+00:00"
@@ -392,7 +412,10 @@ def test_team_calendars_split_intervals() -> None:
         _ev("created", "2026-03-02T08:00:00Z", CUST, fields={"team": 3}),  # Monday
         _ev("update", "2026-03-02T12:00:00Z", None, changes={"team": 7}),
     ]
-    teams = {"default": ALWAYS_OPEN_UTC, "teams": {"3": UTC_OFFICE | {"week": {"mon": [["09:00", "10:00"]]}}}}
+    teams = {
+        "default": ALWAYS_OPEN_UTC,
+        "teams": {"3": UTC_OFFICE | {"week": {"mon": [["09:00", "10:00"]]}}},
+    }
     m = ref_compute(events, calendar=teams, as_of="2026-03-02T13:00:00Z")
     assert m["customer_calendar_wait_time"] == 5 * 3600
     assert m["customer_business_wait_time"] == 3600 + 3600  # team 3: 09-10; then default 12-13
@@ -421,10 +444,18 @@ def test_elapsed_resolution_time() -> None:
         _ev("created", "2026-03-02T10:00:00Z", CUST),
         _ev("update", "2026-03-02T11:00:00Z", AGENT, changes={"status": "CLOSED"}),
         _ev("update", "2026-03-02T12:00:00Z", AGENT, changes={"status": "OPEN"}),
-        _ev("update", "2026-03-02T12:30:00Z", AGENT, changes={"status": {"name": "Done", "type": "completed"}}),
+        _ev(
+            "update",
+            "2026-03-02T12:30:00Z",
+            AGENT,
+            changes={"status": {"name": "Done", "type": "completed"}},
+        ),
     ]
     assert ref_compute(events)["resolution_calendar_time"] == 3600 + 1800
-    assert ref_compute(events, rules={"resolution_time": "elapsed"})["resolution_calendar_time"] == 9000
+    assert (
+        ref_compute(events, rules={"resolution_time": "elapsed"})["resolution_calendar_time"]
+        == 9000
+    )
 
 
 def test_creation_into_resolved_status() -> None:
