@@ -227,11 +227,13 @@ def _parse_actor(raw: object) -> Actor:
             f"(OWNER, ADMIN, AGENT, COLLABORATOR, CUSTOMER), found {_show(role_raw)}"
         )
     user = raw.get("id")
-    if user is None:
-        if role != "system":
-            raise EventError(f"field 'actor.id': expected the id of the {role}, found nothing")
+    if role == "system":
+        if user is not None:
+            id_text(user, "field 'actor.id'")  # checked, then ignored: the system is nobody
         return SYSTEM
-    key = id_text(user, "field 'actor.id'")
+    if user is None:
+        raise EventError(f"field 'actor.id': expected the id of the {role}, found nothing")
+    key = user if type(user) is str else id_text(user, "field 'actor.id'")
     return Actor(role, key, user if type(user) is str else int(user))
 
 

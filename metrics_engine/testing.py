@@ -75,7 +75,8 @@ def _stamp(draw: st.DrawFn, epoch_second: int) -> str:
 def _actor(draw: st.DrawFn, *, system_weight: int = 1) -> dict[str, Any] | None:
     kind = draw(st.sampled_from(["agent"] * 3 + ["customer"] * 3 + ["system"] * system_weight))
     if kind == "system":
-        return None
+        # Triggers and bots: no actor, or a system actor (sometimes carrying an id it ignores).
+        return draw(st.sampled_from([None, {"role": "system"}, {"role": "SYSTEM", "id": 5}]))
     pool = _AGENTS if kind == "agent" else _CUSTOMERS
     role = kind if draw(st.booleans()) else ("ADMIN" if kind == "agent" else "CUSTOMER")
     return {"id": draw(st.sampled_from(pool)), "role": role}

@@ -170,6 +170,13 @@ def test_system_role_needs_no_id() -> None:
     assert parse(actor={"role": "system"}).actor.role == "system"
 
 
+def test_system_actor_with_an_id_is_still_nobody() -> None:
+    # The system is never a user: its id is checked for type, then ignored.
+    assert parse(actor={"role": "SYSTEM", "id": 5}).actor is SYSTEM
+    with pytest.raises(EventError, match=r"'actor\.id'"):
+        parse(actor={"role": "system", "id": 5.5})
+
+
 @pytest.mark.parametrize("bad", ["robot", "", None, 1])
 def test_bad_role_is_an_error(bad: object) -> None:
     with pytest.raises(EventError, match=r"'actor\.role'"):

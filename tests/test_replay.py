@@ -323,3 +323,15 @@ def test_state_of_another_version_is_refused() -> None:
     del broken["case"]["reopen_count"]
     with pytest.raises(me.StateError, match="broken"):
         me.CaseReplay.from_state(broken)
+
+
+def test_system_actor_with_an_id_resolves_as_nobody() -> None:
+    events = [
+        created(fields={"assignee": 5}),
+        update("2026-03-02T10:00:00Z", {"status": "COMPLETED"}, actor={"id": 5, "role": "system"}),
+    ]
+    m = me.compute_metrics(events)
+    assert m.resolution_at == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    assert m.resolved_by is None  # null for a system actor, whatever id it carries
+    assert m.last_activity_by_assignee_at is None
+    assert m.agent_touch_count == 0
