@@ -52,6 +52,8 @@ _AGENTS: tuple[Any, ...] = (5, "5", 6, "agent-7")
 _CUSTOMERS: tuple[Any, ...] = (17, "17", 18, "cust-19")
 _TEAMS: tuple[Any, ...] = (1, "1", 2, "3")
 _VALUES: tuple[Any, ...] = ("LOW", "HIGH", 1, "1", 2)
+_AGENT_ROLES = ("agent", "agent", "ADMIN", "Owner", "AGENT", "collaborator")
+_CUSTOMER_ROLES = ("customer", "customer", "CUSTOMER", "Customer")
 _OFFSETS = (
     UTC,
     timezone(timedelta(hours=-5)),
@@ -68,8 +70,12 @@ _GAPS = st.one_of(
 
 
 def _stamp(draw: st.DrawFn, epoch_second: int) -> str:
+    """The instant written with some offset, sometimes with a fraction (cut on input)."""
     offset = draw(st.sampled_from(_OFFSETS))
-    return datetime.fromtimestamp(epoch_second, UTC).astimezone(offset).isoformat()
+    moment = datetime.fromtimestamp(epoch_second, UTC).astimezone(offset)
+    if draw(st.integers(0, 9)) == 0:
+        moment = moment.replace(microsecond=draw(st.integers(1, 999_999)))
+    return moment.isoformat()
 
 
 def _actor(draw: st.DrawFn, *, system_weight: int = 1) -> dict[str, Any] | None:
@@ -78,7 +84,8 @@ def _actor(draw: st.DrawFn, *, system_weight: int = 1) -> dict[str, Any] | None:
         # Triggers and bots: no actor, or a system actor (sometimes carrying an id it ignores).
         return draw(st.sampled_from([None, {"role": "system"}, {"role": "SYSTEM", "id": 5}]))
     pool = _AGENTS if kind == "agent" else _CUSTOMERS
-    role = kind if draw(st.booleans()) else ("ADMIN" if kind == "agent" else "CUSTOMER")
+    names = _AGENT_ROLES if kind == "agent" else _CUSTOMER_ROLES
+    role = draw(st.sampled_from(names))
     return {"id": draw(st.sampled_from(pool)), "role": role}
 
 
@@ -146,7 +153,9 @@ def event_streams(
     for number in range(1, draw(st.integers(min_events, max_events))):
         at += draw(_GAPS)
         kind = draw(st.sampled_from(["message"] * 4 + ["update"] * 4 + ["note"]))
-        event: dict[str, Any] = {"case": case_id, "event": kind, "at": _stamp(draw, at)}
+        # The case id is written as given or as its text: both name one case.
+        same_case = str(case_id) if draw(st.integers(0, 9)) == 0 else case_id
+        event: dict[str, Any] = {"case": same_case, "event": kind, "at": _stamp(draw, at)}
         actor = _actor(draw)
         if actor is not None or draw(st.booleans()):
             event["actor"] = actor
@@ -155,7 +164,7 @@ def event_streams(
         elif kind == "message" and draw(st.integers(0, 5)) == 0:
             event["public"] = False
         if draw(st.booleans()):
-            event["id"] = f"e{number}"
+            event["id"] = f"e{number}" if draw(st.booleans()) else number
         events.append(event)
         if "id" in event and draw(st.integers(0, 9)) == 0:
             events.append(dict(event))  # a duplicate delivery: ignored by the replay
