@@ -134,9 +134,9 @@ class BusinessCalendar:
 
     # --- queries -----------------------------------------------------------------------------
 
-    def business_seconds(self, start: datetime, end: datetime) -> int:
-        """Open seconds in [start, end), ends truncated to whole seconds; negative if reversed."""
-        return self._open_seconds_between(_epoch_second(start), _epoch_second(end))
+    def business_seconds(self, a: datetime, b: datetime) -> int:
+        """Open seconds in [a, b), both ends truncated to whole seconds; negative if b < a."""
+        return self._open_seconds_between(_epoch_second(a), _epoch_second(b))
 
     def epoch_business_seconds(self, start_epoch_second: int, end_epoch_second: int) -> int:
         """``business_seconds`` on UTC epoch seconds (ints): the replay's hot path."""
@@ -148,25 +148,25 @@ class BusinessCalendar:
             )
         return self._open_seconds_between(start_epoch_second, end_epoch_second)
 
-    def add_business_seconds(self, moment: datetime, seconds: int) -> datetime:
-        """The earliest instant u >= moment with ``business_seconds(moment, u) == seconds``.
+    def add_business_seconds(self, t: datetime, n: int) -> datetime:
+        """The earliest instant u >= t with ``business_seconds(t, u) == n``.
 
-        ``moment`` is truncated to a whole second first, like every instant (SPEC section 1),
-        so the answer is a whole second too, returned in ``moment``'s time zone. Raises
-        CalendarError when no such instant exists within ten calendar years of ``moment``.
+        ``t`` is truncated to a whole second first, like every instant (SPEC section 1), so
+        the answer is a whole second too, returned in ``t``'s time zone. Raises CalendarError
+        when no such instant exists within ten calendar years of ``t``.
         """
-        start_epoch_second = _epoch_second(moment)
-        if type(seconds) is not int or seconds < 0:
+        start_epoch_second = _epoch_second(t)
+        if type(n) is not int or n < 0:
             raise CalendarError(
-                f"add_business_seconds: expected a whole number of seconds >= 0, found {seconds!r}"
+                f"add_business_seconds: expected a whole number of seconds >= 0, found {n!r}"
             )
         found_epoch_second = start_epoch_second
-        if seconds > 0:
+        if n > 0:
             found_epoch_second = self._find_open_second(
-                start_epoch_second, seconds, _ten_years_later(start_epoch_second)
+                start_epoch_second, n, _ten_years_later(start_epoch_second)
             )
         found = _EPOCH + timedelta(seconds=found_epoch_second)
-        return found.astimezone(moment.tzinfo)
+        return found.astimezone(t.tzinfo)
 
     # --- the time line -----------------------------------------------------------------------
 

@@ -80,8 +80,9 @@ def parse_calendar(obj: object) -> CalendarSpec:
     if "timezone" not in top:
         raise CalendarError("calendar: expected a 'timezone' key (an IANA name), found none")
     timezone = _parse_timezone(top["timezone"])
-    week = _parse_week(top.get("week", {}))
-    dates = _parse_dates(top.get("dates", {}))
+    # A missing or null week or dates means none, as a null holidays does.
+    week = _parse_week(_or_empty(top.get("week")))
+    dates = _parse_dates(_or_empty(top.get("dates")))
     holiday_rule = _parse_holidays(top.get("holidays"))
     if not any(week) and not any(intervals for _, intervals in dates):
         raise CalendarError(
@@ -129,6 +130,10 @@ def _parse_timezone(value: object) -> str:
         )
     load_zone(value)
     return value
+
+
+def _or_empty(value: object) -> object:
+    return {} if value is None else value
 
 
 def _parse_week(value: object) -> tuple[tuple[DayInterval, ...], ...]:

@@ -13,8 +13,10 @@ typed, and about three times cheaper to build, which matters when a batch parses
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
+
+from dateutil.parser import isoparse
 
 from metrics_engine._errors import EventError
 
@@ -116,15 +118,20 @@ def id_text(value: object, what: str) -> str:
 def parse_instant(value: object, what: str) -> int:
     """An ISO-8601 string with an offset, or an aware datetime, as UTC epoch seconds.
 
-    Sub-second parts are dropped toward the past (SPEC section 1).
+    Sub-second parts are dropped toward the past (SPEC section 1). ``datetime.fromisoformat``
+    reads the usual forms; the ISO forms it refuses (a lower-case ``z``, ``24:00``, the basic
+    format without separators) are read with dateutil's ``isoparse``.
     """
     if isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
-            raise EventError(
-                f"{what}: expected an ISO-8601 time with an offset, found {_show(value)}"
-            ) from None
+            try:
+                moment = isoparse(value)
+            except (ValueError, OverflowError):
+                raise EventError(
+                    f"{what}: expected an ISO-8601 time with an offset, found {_show(value)}"
+                ) from None
     elif isinstance(value, datetime):
         moment = value
     else:
@@ -133,7 +140,21 @@ def parse_instant(value: object, what: str) -> int:
         raise EventError(f"{what}: expected a time with an offset or Z, found naive {value!s}")
     if moment.microsecond:
         moment = moment.replace(microsecond=0)
-    return int(moment.timestamp())
+    return _in_range(int(moment.timestamp()), what, value)
+
+
+# Instants whose UTC date is a whole day inside datetime's range, so that every instant can
+# be shown in any time zone.
+_MIN_EPOCH_SECOND: Final = int(datetime(1, 1, 2, tzinfo=UTC).timestamp())
+_MAX_EPOCH_SECOND: Final = int(datetime(9999, 12, 30, 23, 59, 59, tzinfo=UTC).timestamp())
+
+
+def _in_range(epoch_second: int, what: str, value: object) -> int:
+    if _MIN_EPOCH_SECOND <= epoch_second <= _MAX_EPOCH_SECOND:
+        return epoch_second
+    raise EventError(
+        f"{what}: expected a time between 0001-01-02 and 9999-12-30 UTC, found {_show(value)}"
+    )
 
 
 _MISSING: Final = object()
@@ -148,7 +169,10 @@ def _fast_instant(stamp: str) -> int | None:
         return None
     if moment.tzinfo is None or moment.microsecond:
         return None
-    return int(moment.timestamp())
+    epoch_second = int(moment.timestamp())
+    if _MIN_EPOCH_SECOND <= epoch_second <= _MAX_EPOCH_SECOND:
+        return epoch_second
+    return None
 
 
 def parse_event(raw: object, *, lenient: bool = False) -> Event | None:

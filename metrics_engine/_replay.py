@@ -78,6 +78,7 @@ class CaseReplay:
         "_seen",
         "_skipped",
         "_state",
+        "_status_now",
         "_status_types",
         "_strict",
     )
@@ -99,6 +100,7 @@ class CaseReplay:
         self._last_at: int | None = None  # instant of the last admitted event
         self._seen: dict[str, tuple[object, ...] | str] = {}  # event id -> content or digest
         self._status_types: dict[str, str] = {}  # status name -> status type
+        self._status_now = "NEW"  # status type after the last admitted event, applied or not
         self._skipped = 0
 
     # ------------------------------------------------------------------ feeding
@@ -107,9 +109,9 @@ class CaseReplay:
         """Check one event against the stream so far and apply it."""
         index = self._index
         parsed = self._parse(event, index)
-        self._index = index + 1
         if parsed is not None:
             self._admit(parsed, index, apply=True)
+        self._index = index + 1  # only once the event is taken: a failed apply changes nothing
 
     def _parse(self, raw: object, index: int) -> Event | None:
         if index == 0:
@@ -122,6 +124,15 @@ class CaseReplay:
             self._skipped += 1
         return event
 
+    def _check_status(self, name: str, status_type: str, index: int) -> None:
+        known_type = self._status_types.get(name)
+        if known_type is not None and known_type != status_type:
+            raise self._error(
+                f"field 'status': expected status {name!r} of type {known_type} as before, "
+                f"found type {status_type}",
+                index,
+            )
+
     def _admit(self, event: Event, index: int, *, apply: bool) -> None:
         """The sequence rules; then, if ``apply``, the event's effect on the state."""
         if self._case_key is None:
@@ -129,7 +140,7 @@ class CaseReplay:
                 self._error_case = event.case_raw
         elif event.case_key != self._case_key:
             raise self._error(
-                f"field 'case': expected case {self._case_key!r} as in the first event, "
+                f"field 'case': expected case {self._error_case!r} as in the first event, "
                 f"found {event.case_raw!r}",
                 index,
             )
@@ -163,15 +174,22 @@ class CaseReplay:
             )
         status = event.values.get("status")
         if status is not None:
-            known_type = self._status_types.get(status.name)
-            if known_type is not None and known_type != status.type:
-                raise self._error(
-                    f"field 'status': expected status {status.name!r} of type {known_type} as "
-                    f"before, found type {status.type}",
-                    index,
-                )
-            self._status_types[status.name] = status.type
+            self._check_status(status.name, status.type, index)
+        reopens = (
+            self._rules.reopen_on_customer_message
+            and event.kind == "message"
+            and event.actor.role == "customer"
+            and self._status_now == "COMPLETED"
+        )
+        if reopens:  # the rule's automatic reopen uses the bare status OPEN
+            self._check_status("OPEN", "OPEN", index)
         # admitted: from here on nothing raises
+        if status is not None:
+            self._status_types[status.name] = status.type
+            self._status_now = status.type
+        elif reopens:
+            self._status_types["OPEN"] = "OPEN"
+            self._status_now = "OPEN"
         if self._case_key is None:
             self._case_key = event.case_key
         if event.event_id is not None:
@@ -247,6 +265,7 @@ class CaseReplay:
                     for key, value in self._seen.items()
                 },
                 "status_types": dict(self._status_types),
+                "status_now": self._status_now,
                 "skipped": self._skipped,
             },
             "case": self._state.to_dict(),
@@ -272,6 +291,7 @@ class CaseReplay:
             replay._last_at = saved["last_at"]
             replay._seen = dict(saved["seen"])
             replay._status_types = dict(saved["status_types"])
+            replay._status_now = str(saved["status_now"])
             replay._skipped = int(saved["skipped"])
             replay._state = CaseState.from_dict(state["case"])
         except (KeyError, TypeError, ValueError) as error:
@@ -296,6 +316,10 @@ def compute_metrics(
     """
     replay = CaseReplay(calendar=calendar, strict=strict, rules=rules)
     limit = None if as_of is None else parse_as_of(as_of)
+    if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
+        raise MetricsEngineError(
+            f"events: expected an iterable of event objects, found {type(events).__name__}"
+        )
     if strict:
         for index, raw in enumerate(events):
             event = replay._parse(raw, index)

@@ -698,3 +698,12 @@ def test_team_calendars_constructor_errors() -> None:
         TeamCalendars("cal", {})  # type: ignore[arg-type]
     with pytest.raises(MetricsEngineError):
         TeamCalendars(cal, {}).calendar_for(2.5)  # type: ignore[arg-type]
+
+
+def test_parameter_names_are_those_of_the_interface() -> None:
+    # SPEC section 5: cal.business_seconds(a, b) and cal.add_business_seconds(t, n).
+    cal = BusinessCalendar.from_dict({"timezone": "UTC", "week": {"mon": [["09:00", "17:00"]]}})
+    a = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday
+    b = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    assert cal.business_seconds(a=a, b=b) == 3600
+    assert cal.add_business_seconds(t=a, n=3600) == b

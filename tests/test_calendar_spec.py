@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -152,3 +153,15 @@ def test_parsed_spec_in_day_seconds() -> None:
     assert spec.week[2:] == ((),) * 5
     assert [str(day) for day, _ in spec.dates] == ["2026-01-02", "2026-12-24"]
     assert spec.holidays is None
+
+
+def test_null_week_or_dates_mean_none() -> None:
+    # Like a null holidays: nothing there. The calendar must still open somewhere.
+    opening = {"2026-03-02": [["09:00", "10:00"]]}
+    cal = BusinessCalendar.from_dict({"timezone": "UTC", "week": None, "dates": opening})
+    assert (
+        cal.business_seconds(datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC))
+        == 3600
+    )
+    week = {"mon": [["09:00", "10:00"]]}
+    assert BusinessCalendar.from_dict({"timezone": "UTC", "week": week, "dates": None})

@@ -58,6 +58,24 @@ def test_fractions_truncate_toward_the_past_before_1970() -> None:
     assert parse_instant("1969-12-31T23:59:59.500000Z", "at") == -1
 
 
+@pytest.mark.parametrize(
+    "written",
+    ["2026-03-02t14:15:00z", "20260302T141500Z", "2026-03-02T14:15:00.000+00:00"],
+)
+def test_other_iso_forms_are_read(written: str) -> None:
+    assert parse(at=written).at == parse().at
+
+
+def test_24_00_is_midnight_of_the_next_day() -> None:
+    assert parse(at="2026-03-01T24:00:00Z").at == parse(at="2026-03-02T00:00:00Z").at
+
+
+@pytest.mark.parametrize("edge", ["0001-01-01T02:00:00+05:00", "9999-12-31T23:00:00-05:00"])
+def test_instants_at_the_edge_of_datetime_are_refused(edge: str) -> None:
+    with pytest.raises(EventError, match="between 0001-01-02 and 9999-12-30"):
+        parse(at=edge)
+
+
 def test_aware_datetime_is_accepted_and_truncated() -> None:
     moment = datetime(2026, 3, 2, 9, 15, 0, 750000, tzinfo=timezone(timedelta(hours=-5)))
     assert parse(at=moment).at == parse().at

@@ -121,7 +121,7 @@ def test_empty_stream_raises() -> None:
 def test_two_cases_in_one_replay() -> None:
     other = message("2026-03-02T10:00:00Z")
     other["case"] = 7
-    raises([created(), other], 1, "expected case '1042'")
+    raises([created(), other], 1, "expected case 1042 as in the first event, found 7")
 
 
 def test_case_ids_compare_by_text() -> None:
@@ -335,3 +335,39 @@ def test_system_actor_with_an_id_resolves_as_nobody() -> None:
     assert m.resolved_by is None  # null for a system actor, whatever id it carries
     assert m.last_activity_by_assignee_at is None
     assert m.agent_touch_count == 0
+
+
+def test_failed_apply_does_not_move_the_index() -> None:
+    replay = me.CaseReplay()
+    replay.apply(created())
+    with pytest.raises(me.EventError) as bad_role:
+        replay.apply(message("2026-03-02T10:00:00Z", role="robot"))
+    other = message("2026-03-02T10:00:00Z")
+    other["case"] = 2
+    with pytest.raises(me.SequenceError) as bad_case:
+        replay.apply(other)
+    replay.apply(message("2026-03-02T10:00:00Z"))
+    with pytest.raises(me.SequenceError) as late:
+        replay.apply(message("2026-03-02T09:00:00Z"))
+    # The rejected events were not taken: each error points at the next free position.
+    assert (bad_role.value.index, bad_case.value.index, late.value.index) == (1, 1, 2)
+
+
+def test_events_must_be_an_iterable_of_objects() -> None:
+    for bad in (None, 3, "events", {"case": 1}):
+        with pytest.raises(me.MetricsEngineError, match="events: expected an iterable"):
+            me.compute_metrics(bad)  # type: ignore[arg-type]
+
+
+def test_automatic_reopen_takes_part_in_the_status_name_check() -> None:
+    events = [
+        created(fields={"status": {"name": "OPEN", "type": "PENDING"}}),
+        update("2026-03-02T10:00:00Z", {"status": "COMPLETED"}),
+        message("2026-03-02T11:00:00Z", who=17, role="customer"),
+    ]
+    # Without the rule nothing reopens, and OPEN is only ever the custom PENDING status.
+    assert me.compute_metrics(events).resolution_calendar_time == 3600
+    rules = me.Rules(reopen_on_customer_message=True)
+    raises(events, 2, "status 'OPEN' of type PENDING", rules=rules)
+    # Also when the post lies after as_of: the whole stream is validated.
+    raises(events, 2, "OPEN", rules=rules, as_of="2026-03-02T10:30:00Z")
