@@ -1,0 +1,475 @@
+"""Unit and property tests of ``metrics_engine._batch``, in process.
+
+The end-to-end behaviour of the command is in ``test_cli.py``; here: the cheap extraction
+against a full parse, the latest-``at`` shortcut against an exact scan, the paths that only
+show on big or broken inputs (re-split partitions, spilled rejects, the exact rescan),
+interruption, and JSON backends giving identical bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import metrics_engine as me
+from metrics_engine import _batch
+from metrics_engine._cli import main
+from metrics_engine._events import parse_instant
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+# ---------------------------------------------------------------------------- extraction
+
+_TRICKY = st.sampled_from(
+    ["a", "Z", " ", '"', "\\", "é", "\n", "\u2028", ":", ",", "{", "}", "case", "at", '"case":']
+)
+_text = st.lists(_TRICKY, max_size=6).map("".join)
+_keys = st.sampled_from(["case", "at", "event", "changes", "x", 'a"case', 'case"', "at\\"])
+_instants = st.builds(
+    lambda second, zone: (
+        (datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=second)).astimezone(zone).isoformat()
+    ),
+    st.integers(0, 10**8),
+    st.sampled_from([UTC, *(datetime.now(UTC).astimezone().tzinfo,)]),
+)
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    _text,
+    _instants,
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_keys, inner, max_size=3)),
+    max_leaves=8,
+)
+
+
+@st.composite
+def event_lines(draw: st.DrawFn) -> bytes:
+    obj = draw(st.dictionaries(_keys, _values, max_size=5))
+    if draw(st.booleans()):
+        obj["case"] = draw(st.one_of(st.integers(-(2**70), 2**70), _text, _scalars))
+    if draw(st.booleans()):
+        obj["at"] = draw(st.one_of(_instants, _scalars))
+    separators = draw(st.sampled_from([(",", ":"), (", ", ": "), (" ,", " : ")]))
+    text = json.dumps(obj, ensure_ascii=draw(st.booleans()), separators=separators)
+    if draw(st.booleans()):  # keys spelled with escapes are the same keys
+        text = text.replace('"case"', '"c\\u0061se"', draw(st.integers(1, 2)))
+    if draw(st.booleans()):
+        text = text.replace('"at"', '"\\u0061t"', 1)
+    return (text + draw(st.sampled_from(["\n", "\r\n", ""]))).encode()
+
+
+@given(event_lines())
+def test_cheap_extraction_agrees_with_json_on_every_event(line: bytes) -> None:
+    obj, key, error = _batch._read_event_std(line)
+    cheap_key, cheap_at, cheap_error, _ = _batch._extract_cheap(line)
+    if error is not None:
+        return  # not an event: the worker rejects the line, whatever the guess
+    assert cheap_error is None
+    assert cheap_key == key
+    at = obj.get("at")
+    try:
+        parse_instant(at, "at")
+    except me.MetricsEngineError:
+        return  # not an instant: the event is rejected, its at does not count
+    assert cheap_at == at
+
+
+def hot_loop(
+    lines: list[bytes], *, fast: bool, latest: _batch._LatestAt | None = None
+) -> tuple[list[tuple[int, str]], list[int]]:
+    """The parent's hot loop over these lines: (ordinal, case id) of events, rejected ordinals."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "in.jsonl")
+        with open(path, "wb") as handle:
+            handle.writelines(line if line.endswith(b"\n") else line + b"\n" for line in lines)
+        run = _batch._Run(_batch._Job(mode="compute", fast=fast), 1, quiet=True)
+        try:
+            lines_ = _batch._Lines(_batch._sources([path]))
+            keyed = [(o, key) for o, key, _, _ in _batch._event_lines(run, lines_, latest)]
+            return keyed, [record[0] for record in run.parent_rejects]
+        finally:
+            run.close()
+
+
+BACKENDS = [False, *([True] if _batch._orjson is not None else [])]
+
+
+@given(st.lists(event_lines(), min_size=1, max_size=4))
+def test_hot_loop_finds_the_case_of_every_event(lines: list[bytes]) -> None:
+    expected = [
+        (number, key)
+        for number, (_, key, error) in enumerate(map(_batch._read_event_std, lines), 1)
+        if error is None
+    ]
+    for fast in BACKENDS:
+        keyed, rejected = hot_loop(lines, fast=fast)
+        if fast:  # orjson or json parsed every line: exact
+            assert keyed == expected
+            assert len(keyed) + len(rejected) == len(lines)
+        else:  # the byte search may let a line that is no event through: the worker rejects it
+            assert [k for k in keyed if k in expected] == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        (b'{"case": -0, "at": "x"}', "0"),
+        (b'{"case": 123456789012345678901234567890}', "123456789012345678901234567890"),
+        (b'{"case": "17"}', "17"),
+        (b'{"case":17}', "17"),
+        (b'{"case": 17.0}', None),
+        (b'{"case": true}', None),
+        (b'{"case": null}', None),
+        (b'{"subject": "case"}', None),
+        (b'[{"case": 1}]', None),
+        (b'{"case": "caf\\u00e9"}', "café"),
+        (b'{"c\\u0061se": 3, "x": {"case": 4}}', "3"),
+    ],
+)
+def test_case_keys(line: bytes, key: str | None) -> None:
+    if key is not None or line.startswith(b"{"):
+        # (on a line that is no event object the byte search may guess: the worker rejects it)
+        assert _batch._extract_cheap(line)[0] == key
+    assert _batch._extract_std(line)[0] == key
+    assert _batch._read_event_std(line)[1] == key
+    if _batch._orjson is not None:
+        assert _batch._read_event_fast(line)[1] == key
+
+
+def test_line_errors_are_one_line_and_say_why() -> None:
+    assert _batch._read_event_std(b'{"case": 1, "at": "2026-\n')[2] == (
+        "not JSON: Unterminated string starting at: line 1 column 19 (char 18)"
+    )
+    assert _batch._read_event_std(b"[1]\n")[2] == (
+        "expected a JSON object (one event), found a JSON array"
+    )
+    assert _batch._read_event_std(b'{"at": 1}')[2] == (
+        "field 'case': expected a case id, found nothing"
+    )
+    assert _batch._read_event_std(b"[" * 100_000)[2].startswith("not JSON: ")
+    assert _batch._read_event_std(b'{"case": [1]}')[2] == (
+        "field 'case': expected a string or integer id, found list [1]"
+    )
+
+
+# ---------------------------------------------------------------------------- latest at
+
+_spellings = st.sampled_from(["Z", "+00:00", "-05:00", "+05:30", ".75Z", " +01:00", "bad"])
+
+
+@st.composite
+def at_lines(draw: st.DrawFn) -> list[tuple[str, bytes]]:
+    out = []
+    for _ in range(draw(st.integers(1, 12))):
+        second = draw(st.integers(0, 10**6))
+        spelling = draw(_spellings)
+        moment = datetime(2026, 3, 1, tzinfo=UTC) + timedelta(seconds=second)
+        if spelling == "bad":
+            at = draw(st.sampled_from(["2026-13-01T00:00:00Z", "2026-03-02T10:00:00", "soon"]))
+        elif spelling == ".75Z":
+            at = moment.strftime("%Y-%m-%dT%H:%M:%S") + ".75Z"
+        elif spelling == " +01:00":
+            at = moment.astimezone(_zone(60)).strftime("%Y-%m-%d %H:%M:%S") + "+01:00"
+        else:
+            minutes = {"Z": 0, "+00:00": 0, "-05:00": -300, "+05:30": 330}[spelling]
+            at = moment.astimezone(_zone(minutes)).strftime("%Y-%m-%dT%H:%M:%S") + spelling
+        line = json.dumps({"case": 1, "event": "note", "at": at}).encode()
+        if draw(st.integers(0, 5)) == 0:
+            line = line[:-1]  # cut off: not an event, its at must not count
+        out.append((at, line))
+    return out
+
+
+def _zone(minutes: int) -> Any:
+    from datetime import timezone
+
+    return timezone(timedelta(minutes=minutes))
+
+
+@given(at_lines())
+def test_latest_at_is_exact(items: list[tuple[str, bytes]]) -> None:
+    lines = [line for _, line in items]
+    exact = _batch._exact_latest_at(lines)
+    for fast in BACKENDS:
+        latest = _batch._LatestAt()
+        hot_loop(lines, fast=fast, latest=latest)
+        assert latest.result() in (exact, _batch._RESCAN)
+
+
+def test_locate() -> None:
+    files = [(1, "a"), (4, "b"), (4, "empty-then-c"), (10, "d")]
+    assert _batch._locate(files, 1) == ("a", 1)
+    assert _batch._locate(files, 3) == ("a", 3)
+    assert _batch._locate(files, 4) == ("empty-then-c", 1)
+    assert _batch._locate(files, 12) == ("d", 3)
+
+
+# ---------------------------------------------------------------------------- in-process runs
+
+
+def _mixed_lines() -> list[str]:
+    events = (EXAMPLES / "events.jsonl").read_text().splitlines()[:1500]
+    bad = ["not json", '{"at": "2026-01-01T00:00:00Z"}', "", "   ", '{"case": 1.5}']
+    out = []
+    for number, line in enumerate(events):
+        out.append(line)
+        if number % 97 == 0:
+            out.append(bad[number % len(bad)])
+    return out
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> Path:
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(_mixed_lines()) + "\n")
+    return path
+
+
+def _compute(tmp_path: Path, *args: str, name: str = "out.jsonl") -> tuple[int, bytes, bytes]:
+    status = main(["compute", *args, "--out", str(tmp_path / name), "--quiet", "--workers", "1"])
+    out = tmp_path / name
+    rejects = tmp_path / f"{name}.rejects.jsonl"
+    return (
+        status,
+        out.read_bytes() if out.exists() else b"",
+        rejects.read_bytes() if rejects.exists() else b"",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _own_tmpdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Batch temp files go to a folder the test can inspect."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(folder))
+    yield folder
+    assert list(folder.iterdir()) == []  # every run cleans up after itself
+
+
+def test_resplit_partitions_give_the_same_output(
+    tmp_path: Path, mixed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    normal = _compute(tmp_path, str(mixed), name="a.jsonl")
+    monkeypatch.setattr(_batch, "_MAX_PARTITIONS", 1)
+    monkeypatch.setattr(_batch, "PARTITION_BYTES", 4096)
+    pieces: list[int] = []
+    real = _batch._Partitions
+
+    def spy(folder: str, count: int, salt: int = 0) -> _batch._Partitions:
+        pieces.append(count)
+        return real(folder, count, salt)
+
+    monkeypatch.setattr(_batch, "_Partitions", spy)
+    resplit = _compute(tmp_path, str(mixed), name="b.jsonl")
+    assert pieces[0] == 1  # one partition, far too large: split again
+    assert pieces[1] > 10
+    assert resplit == normal
+    assert normal[0] == 1
+
+
+def test_spilled_parent_rejects_give_the_same_output(
+    tmp_path: Path, mixed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    normal = _compute(tmp_path, str(mixed), name="a.jsonl")
+    monkeypatch.setattr(_batch, "_PARENT_REJECTS_IN_MEMORY", 2)
+    spilled = _compute(tmp_path, str(mixed), name="b.jsonl")
+    assert spilled == normal
+    assert normal[2].count(b"\n") == 10  # the non-blank bad lines
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_backends_give_identical_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grouped: bool
+) -> None:
+    big = 2**70
+    lines = [
+        {"case": big, "event": "created", "at": "2026-03-02T10:00:00Z",
+         "actor": {"id": 2**65, "role": "customer"}},
+        {"case": big, "event": "message", "at": "2026-03-02T10:05:00Z",
+         "actor": {"id": 2**66, "role": "agent"}},
+        {"case": "s\ud800", "event": "created", "at": "2026-03-02T10:00:00Z"},
+        {"case": 3, "event": "created", "at": "2026-03-02T10:00:00Z", "x": float("nan")},
+        {"case": 4, "event": "created", "at": "2026-03-02T10:00:00Z", "priority": 1.5},
+        {"case": 5, "event": "created", "at": "2026-03-02T10:00:00Z",
+         "fields": {"priority": 2**64}},
+    ]  # fmt: skip
+    text = "\n".join(json.dumps(line) for line in lines) + "\n\ufeff{}\n"
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    flags = ["--grouped"] if grouped else []
+    results = []
+    for backend in ("json", "orjson"):
+        monkeypatch.setenv("METRICS_ENGINE_JSON", backend)
+        results.append(_compute(tmp_path, str(path), *flags, name=f"{backend}.jsonl"))
+    assert results[0] == results[1]
+    rows = [json.loads(row) for row in results[0][1].splitlines()]
+    assert rows[0]["case"] == big
+    assert rows[0]["last_replier"] == {"id": 2**66, "resource_type": "user"}
+    assert [row["case"] for row in rows] == [big, "s\ud800", 3, 4, 5]
+
+
+def test_rescan_when_the_latest_at_is_not_an_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [
+        '{"case": 1, "event": "created", "at": "2026-03-02T10:00:00Z"}',
+        '{"case": 1, "event": "note", "at": "2027-01-01T00:00:00Z", "cut',  # not JSON
+        '{"case": 2, "event": "created", "at": "2026-13-01T00:00:00Z"}',  # no such month
+        '{"case": 3, "event": "created", "x": {"at": "2028-01-01T00:00:00Z"}}',  # nested at
+        '{"case": 4, "event": "created", "at": "2026-03-02T11:00:00+01:00"}',
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    for backend in ("json", "orjson"):
+        monkeypatch.setenv("METRICS_ENGINE_JSON", backend)
+        for flags in ([], ["--grouped"]):
+            summary = _batch.run_compute(
+                _batch.ComputeOptions(
+                    inputs=[str(path)], out=str(tmp_path / "o.jsonl"), quiet=True, workers=1,
+                    grouped=bool(flags),
+                )
+            )  # fmt: skip
+            assert summary.as_of == "2026-03-02T10:00:00+00:00"
+            assert (summary.rows, summary.case_rejects, summary.line_rejects) == (2, 2, 1)
+
+
+def test_interrupt_leaves_nothing(
+    tmp_path: Path, mixed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "out.jsonl").write_text("previous\n")
+    calls = []
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return me.compute_metrics(*args, **kwargs)
+
+    monkeypatch.setattr(_batch, "compute_metrics", interrupted)
+    status, out, rejects = _compute(tmp_path, str(mixed))
+    assert status == 130
+    assert out == b"previous\n"
+    assert rejects == b""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl", "tmp"]
+
+
+def test_a_library_bug_rejects_the_case_not_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def buggy(events: list[dict[str, Any]], *args: Any, **kwargs: Any) -> Any:
+        if events[0]["case"] == 2:
+            raise TypeError("oops")
+        return me.compute_metrics(events, *args, **kwargs)
+
+    monkeypatch.setattr(_batch, "compute_metrics", buggy)
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"case": case, "event": "created", "at": "2026-03-02T10:00:00Z"}) + "\n"
+            for case in (1, 2, 3)
+        )
+    )
+    status, out, rejects = _compute(tmp_path, str(path))
+    assert status == 1
+    assert out.count(b"\n") == 2
+    reject = json.loads(rejects)
+    assert reject["case"] == 2
+    assert reject["error"].startswith("internal error (TypeError: oops)")
+
+
+def test_empty_and_blank_input(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n  \r\n\n")
+    summary = _batch.run_compute(
+        _batch.ComputeOptions(inputs=[str(path)], out=str(tmp_path / "o.csv"), format="csv")
+    )
+    assert (summary.cases, summary.events, summary.rejects, summary.exit_code) == (0, 0, 0, 0)
+    assert summary.as_of is None
+    assert "as_of none" in summary.line()
+    assert (tmp_path / "o.csv").read_text() == ",".join(_batch.COLUMNS) + "\n"
+
+
+def test_crlf_lines(tmp_path: Path) -> None:
+    event = {"case": 1, "event": "created", "at": "2026-03-02T10:00:00Z"}
+    (tmp_path / "in.jsonl").write_bytes(json.dumps(event).encode() + b"\r\n")
+    status, out, rejects = _compute(tmp_path, str(tmp_path / "in.jsonl"))
+    assert (status, rejects) == (0, b"")
+    assert json.loads(out)["case"] == 1
+
+
+def test_output_file_mode_follows_the_umask(tmp_path: Path) -> None:
+    event = {"case": 1, "event": "created", "at": "2026-03-02T10:00:00Z"}
+    (tmp_path / "in.jsonl").write_text(json.dumps(event) + "\n")
+    _compute(tmp_path, str(tmp_path / "in.jsonl"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "out.jsonl").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_progress_only_on_a_terminal_after_two_seconds(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr(_batch.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(_batch.sys.stderr, "isatty", lambda: True)
+    progress = _batch._Progress(enabled=True)
+    progress.update("reading", 1000, 0)
+    assert capsys.readouterr().err == ""  # not yet 2 s
+    clock[0] = 104.0
+    progress.update("reading", 4000, 3)
+    assert (
+        capsys.readouterr().err == "\rreading: 4,000 lines read, 3 cases done, 1,000 lines/s\x1b[K"
+    )
+    progress.clear()
+    assert capsys.readouterr().err == "\r\x1b[K"
+    quiet = _batch._Progress(enabled=False)
+    clock[0] = 200.0
+    quiet.update("reading", 1, 1)
+    assert capsys.readouterr().err == ""
+
+
+def test_load_calendar_errors(tmp_path: Path) -> None:
+    with pytest.raises(_batch.BatchError, match="found both"):
+        _batch.load_calendar("a", team_calendars="b")
+    with pytest.raises(_batch.BatchError, match="--timezone"):
+        _batch.load_calendar(timezone="UTC")
+    (tmp_path / "k.json").write_text(json.dumps({"zones": "not json"}))
+    with pytest.raises(_batch.BatchError, match=r"calendar .*k\.json"):
+        _batch.load_calendar(str(tmp_path / "k.json"), timezone="UTC")
+    assert _batch.load_calendar() is None
+
+
+def test_core_modules_do_not_import_the_batch_layer() -> None:
+    """Dependencies run one way: only the batch layer touches files, and nothing imports it."""
+    import ast
+
+    for path in (ROOT / "metrics_engine").glob("_*.py"):
+        if path.name in ("_batch.py", "_cli.py", "__init__.py", "__main__.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                assert not name.startswith(("metrics_engine._batch", "metrics_engine._cli")), (
+                    f"{path.name} imports {name}"
+                )
