@@ -37,6 +37,7 @@ KINDS: Final = frozenset({"created", "message", "note", "update"})
 
 #: The case fields an event can set, in the order they are reported.
 FIELD_NAMES: Final = ("requester", "status", "assignee", "team", "priority", "type", "sla")
+_FIELD_SET: Final = frozenset(FIELD_NAMES)
 _ID_FIELDS: Final = frozenset({"requester", "assignee", "team"})
 _STATUS_TYPES: Final = frozenset({"NEW", "OPEN", "PENDING", "COMPLETED", "CLOSED"})
 _ROLES: Final = {
@@ -97,7 +98,7 @@ class Event(NamedTuple):
             self.at,
             self.actor.role,
             self.actor.key,
-            tuple(self.values.items()),  # built in FIELD_NAMES order by the parser
+            tuple(sorted(self.values.items())),  # names are unique: values never compared
             self.opening,
             self.public,
             self.case_key,
@@ -158,6 +159,7 @@ def _in_range(epoch_second: int, what: str, value: object) -> int:
 
 
 _MISSING: Final = object()
+_MEMO_ID_TYPES: Final = (str, int, type(None))
 _fromisoformat = datetime.fromisoformat
 
 
@@ -175,10 +177,14 @@ def _fast_instant(stamp: str) -> int | None:
     return None
 
 
-def parse_event(raw: object, *, lenient: bool = False) -> Event | None:
+def parse_event(
+    raw: object, *, lenient: bool = False, actors: dict[tuple[Any, Any], Actor] | None = None
+) -> Event | None:
     """Parse and check one event. Returns ``None`` for an unknown kind when ``lenient``.
 
-    Raises :class:`EventError` (without case or index: the replay adds them).
+    ``actors`` is an optional memo of parsed actors owned by the caller (a case has few
+    actors and many events). Raises :class:`EventError` (without case or index: the replay
+    adds them).
     """
     if type(raw) is not dict and not isinstance(raw, Mapping):
         raise EventError(f"expected an event object, found {_show(raw)}")
@@ -199,7 +205,18 @@ def parse_event(raw: object, *, lenient: bool = False) -> Event | None:
     at = _fast_instant(stamp) if type(stamp) is str else None
     if at is None:  # not the common case: let the careful parser say what is wrong
         at = parse_instant(stamp, "field 'at'")
-    actor = _parse_actor(raw.get("actor"))
+    actor_raw = raw.get("actor")
+    if actors is None or type(actor_raw) is not dict:
+        actor = _parse_actor(actor_raw)
+    else:
+        memo_key: tuple[Any, Any] = (actor_raw.get("role"), actor_raw.get("id"))
+        if type(memo_key[0]) is str and type(memo_key[1]) in _MEMO_ID_TYPES:
+            found = actors.get(memo_key)
+            if found is None:
+                found = actors[memo_key] = _parse_actor(actor_raw)
+            actor = found
+        else:
+            actor = _parse_actor(actor_raw)
     event_id = raw.get("id")
     if event_id is None:
         id_key = None
@@ -226,11 +243,11 @@ def parse_event(raw: object, *, lenient: bool = False) -> Event | None:
     elif kind == "update":
         values = _parse_values(raw.get("changes"), "changes", initial=False)
     elif kind == "created":
-        values = _parse_values(raw.get("fields"), "fields", initial=True)
-        if "requester" not in values:
-            # An absent requester defaults to a customer creator; requester comes first.
-            creator = actor.key if actor.role == "customer" else None
-            values = {"requester": creator, **values}
+        fields = _parse_values(raw.get("fields"), "fields", initial=True)
+        if "requester" not in fields:
+            # An absent requester defaults to a customer creator.
+            fields["requester"] = actor.key if actor.role == "customer" else None
+        values = fields
         opening = _parse_opening(raw.get("opening"))
     return Event(kind, at, actor, id_key, values, opening, public, case_key, case_raw)
 
@@ -269,18 +286,15 @@ def _parse_opening(raw: object) -> str:
     raise EventError(f"field 'opening': expected message, note or none, found {_show(raw)}")
 
 
-def _parse_values(raw: object, key: str, *, initial: bool) -> Mapping[str, Any]:
+def _parse_values(raw: object, key: str, *, initial: bool) -> dict[str, Any]:
     if raw is None:
         raw = _NO_VALUES
     if type(raw) is not dict and not isinstance(raw, Mapping):
         raise EventError(f"field '{key}': expected an object of field values, found {_show(raw)}")
     values: dict[str, Any] = {}
-    for name in FIELD_NAMES:  # in this order, so that equal events have equal values
-        if name not in raw:
-            if initial and name == "status":
-                values[name] = _NEW
-            continue
-        value = raw[name]
+    for name, value in raw.items():
+        if name not in _FIELD_SET:
+            continue  # tags, subject, custom fields: allowed and ignored
         if name == "status":
             values[name] = parse_status(value, f"field '{key}.{name}'")
         elif value is None:
@@ -293,6 +307,8 @@ def _parse_values(raw: object, key: str, *, initial: bool) -> Mapping[str, Any]:
             raise EventError(
                 f"field '{key}.{name}': expected a string, an integer or null, found {_show(value)}"
             )
+    if initial and "status" not in values:
+        values["status"] = _NEW
     return values
 
 

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._errors import MetricsEngineError, SequenceError, StateError
-from metrics_engine._events import Event, id_text, parse_event, parse_instant
+from metrics_engine._events import Actor, Event, id_text, parse_event, parse_instant
 from metrics_engine._metrics import CaseMetrics, build_metrics
 from metrics_engine._rules import Rules
 from metrics_engine._state import CaseState
@@ -68,6 +68,7 @@ class CaseReplay:
     """
 
     __slots__ = (
+        "_actors",
         "_applied",
         "_calendar",
         "_case_key",
@@ -102,6 +103,7 @@ class CaseReplay:
         self._status_types: dict[str, str] = {}  # status name -> status type
         self._status_now = "NEW"  # status type after the last admitted event, applied or not
         self._skipped = 0
+        self._actors: dict[tuple[Any, Any], Actor] = {}  # parsed actors of this case (a memo)
 
     # ------------------------------------------------------------------ feeding
 
@@ -117,7 +119,7 @@ class CaseReplay:
         if index == 0:
             self._error_case = _case_of(raw)
         try:
-            event = parse_event(raw, lenient=not self._strict)
+            event = parse_event(raw, lenient=not self._strict, actors=self._actors)
         except MetricsEngineError as error:
             raise error.locate(case=self._error_case, index=index) from None
         if event is None:
