@@ -13,10 +13,12 @@ import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-
-import holidays
+from typing import TYPE_CHECKING
 
 from metrics_engine._errors import CalendarError
+
+if TYPE_CHECKING:
+    import holidays
 
 __all__ = [
     "SECONDS_PER_DAY",
@@ -117,6 +119,8 @@ def make_holiday_source(rule: HolidayRule) -> holidays.HolidayBase:
     It is built with the package's default observed-day rules and ``expand=True``, so asking
     about any date computes that date's whole year.
     """
+    import holidays  # here, not at import: only calendars with holidays need the package
+
     return holidays.country_holidays(rule.country, subdiv=rule.subdiv, categories=rule.categories)
 
 
