@@ -2,13 +2,14 @@
 
 Theory of operation
 -------------------
-Input is JSON Lines, many cases, from files, ``-`` (stdin) or ``.gz`` files. Every line has a
-global *ordinal* (1, 2, ... across the inputs in the order given); a ``(file, line)`` table
-turns an ordinal back into what a user can find. Everything that leaves a worker is a
-*record* ``(ordinal, type, payload)``: a row, a rejected case or a rejected line. A row's
-ordinal is that of its case's first valid line, so sorting records by ordinal gives rows "in
-the order in which each case first appears", whatever the number of workers; a reject's is
-that of the line it points at, so rejects read in file order.
+Input is JSON Lines, many cases, from files or ``-`` (stdin), gzip or not (recognised by its
+first two bytes, whatever the name). Every line has a global *ordinal* (1, 2, ... across the
+inputs in the order given); a ``(file, line)`` table turns an ordinal back into what a user
+can find. Everything that leaves a worker is a *record* ``(ordinal, type, payload)``: a row,
+a rejected case or a rejected line. A row's ordinal is that of its case's first valid line,
+so sorting records by ordinal gives rows "in the order in which each case first appears",
+whatever the number of workers; a reject's is that of the line it points at, so rejects read
+in file order.
 
 Interleaved input (default), two passes:
 
@@ -28,7 +29,9 @@ in batches to the pool (a bounded window of batches in flight), results come bac
 Without ``--as-of`` a first pass finds the latest ``at``, checks the grouping and notes
 where each case starts, so that the second pass cuts cases without parsing a line (stdin is
 spooled to a temp file for it). A case that appears again after another case stops the run:
-nothing is committed.
+nothing is committed. The byte search may find a case id in a line that is no event; a line
+where the case id changes is therefore parsed in full before it counts (one parse per case),
+so that such a line is rejected in place, as with orjson, and never cuts or repeats a case.
 
 The default ``as_of`` is kept exact cheaply: per UTC-offset spelling the latest
 ``YYYY-MM-DDTHH:MM:SS±HH:MM`` string is the latest instant (a string comparison); only the
@@ -39,6 +42,9 @@ With ``orjson``, results are identical to the stdlib path by construction: anyth
 refuses is re-read with ``json``; orjson reads integers beyond 64 bits as floats, which the
 library refuses for every id and value, so a case that fails is re-read with ``json`` before
 it is rejected.
+
+Outputs are always valid UTF-8: a lone surrogate (from a ``\\udXXX`` escape in the input) has
+no UTF-8 form, so it is written as the JSON escape ``\\udXXX`` (in CSV, as that text).
 
 Outputs are written to temporary files and committed with ``os.replace`` at the very end
 (rows and rejects meant for stdout/stderr are copied there at the end): an interrupted run
@@ -199,9 +205,15 @@ def _read_event_fast(line: bytes) -> tuple[Any, str | None, str | None]:
 
 
 def _dumps_std(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode(
-        "utf-8", "surrogatepass"
-    )
+    # A lone surrogate (from a ``\udXXX`` escape in the input) cannot be UTF-8: it only ever
+    # stands inside a JSON string here, where ``backslashreplace`` writes it as the JSON escape
+    # ``\udXXX``. Every other character encodes as itself.
+    return _utf8(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+
+
+def _utf8(text: str) -> bytes:
+    """UTF-8, a lone surrogate written as the six characters ``\\udXXX`` (never invalid)."""
+    return text.encode("utf-8", "backslashreplace")
 
 
 def _dumps(obj: Any) -> bytes:
@@ -351,15 +363,20 @@ def _exact_latest_at(lines: Iterable[bytes]) -> int | None:
 # ====================================================================== inputs
 
 
+#: The first two bytes of every gzip stream (RFC 1952). No JSON text starts with 0x1f.
+_GZIP_MAGIC: Final = b"\x1f\x8b"
+
+
 @dataclass(frozen=True, slots=True)
 class _Source:
     name: str  # as given on the command line ("-" for stdin)
     path: str | None  # None: stdin (not re-readable)
+    packed: bool = False  # gzip: the file starts with its magic bytes (stdin: sniffed on open)
 
     def open(self) -> IO[bytes]:
         if self.path is None:
-            return sys.stdin.buffer
-        if self.path.endswith(".gz"):
+            return _sniffed_stdin()
+        if self.packed:
             # gzip's readline is buffered C code already
             return gzip.open(self.path, "rb")  # type: ignore[return-value]
         return open(self.path, "rb", buffering=1 << 20)
@@ -368,7 +385,7 @@ class _Source:
         if self.path is None:
             return None
         size = os.stat(self.path).st_size
-        if not self.path.endswith(".gz"):
+        if not self.packed:
             return size
         # gzip's trailer holds the uncompressed size modulo 2**32: a good guess below 4 GiB.
         with open(self.path, "rb") as raw:
@@ -377,6 +394,49 @@ class _Source:
             raw.seek(-4, os.SEEK_END)
             (trailer,) = _LEN.unpack(raw.read(4))
         return trailer if trailer >= size else size * 8
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream whose first bytes were already read (to sniff them), put back in front."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        super().__init__()
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._head[: len(view)] if self._head else self._rest.read(len(view))
+        self._head = self._head[len(data) :]
+        view[: len(data)] = data
+        return len(data)
+
+
+def _sniffed_stdin() -> IO[bytes]:
+    """Stdin, decompressed when it is a gzip stream (whatever produced it)."""
+    stdin = sys.stdin.buffer
+    head = stdin.read(2)
+    stream = io.BufferedReader(_Prefixed(head, stdin), 1 << 20)
+    if head == _GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
+    return stream
+
+
+def _probe(name: str, path: str) -> _Source:
+    """A file input, checked readable (and, when gzip, its first member readable)."""
+    try:
+        with open(path, "rb") as probe:
+            head = probe.read(2)
+        packed = head == _GZIP_MAGIC
+        if packed or name.endswith(".gz"):  # a .gz name that is no gzip fails here
+            with gzip.open(path, "rb") as unpacked:
+                unpacked.read(1)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise BatchError(f"cannot read input {name}: {_os_reason(error)}") from None
+    return _Source(name, path, packed)
 
 
 def _sources(paths: Sequence[str]) -> list[_Source]:
@@ -392,16 +452,7 @@ def _sources(paths: Sequence[str]) -> list[_Source]:
             stdin_seen = True
             sources.append(_Source(name, None))
             continue
-        try:
-            with open(name, "rb") as probe:
-                if name.endswith(".gz"):
-                    with gzip.GzipFile(fileobj=probe) as gz:
-                        gz.read(1)
-                else:
-                    probe.read(1)
-        except (OSError, EOFError, gzip.BadGzipFile) as error:
-            raise BatchError(f"cannot read input {name}: {_os_reason(error)}") from None
-        sources.append(_Source(name, name))
+        sources.append(_probe(name, name))
     return sources
 
 
@@ -555,7 +606,7 @@ def _read_case(
         if obj is None:
             obj, _, error = read(line)
             if error is not None:
-                records.append((ordinal, _LINE_REJECT, error.encode()))
+                records.append((ordinal, _LINE_REJECT, _utf8(error)))
                 counts.line_rejects += 1
                 continue
         events.append(obj)
@@ -591,7 +642,8 @@ class _RowEncoder:
         self._buffer.seek(0)
         self._buffer.truncate()
         self._writer.writerow([_csv_cell(value) for value in row.values()])
-        return self._buffer.getvalue().encode("utf-8", "surrogatepass")
+        # CSV has no escapes: a lone surrogate is written as the text ``\udXXX`` (see _utf8).
+        return _utf8(self._buffer.getvalue())
 
 
 def _csv_cell(value: object) -> object:
@@ -1124,7 +1176,7 @@ class _Run:
         return self.pool
 
     def reject_line(self, ordinal: int, error: str) -> None:
-        self.parent_rejects.append((ordinal, _LINE_REJECT, error.encode()))
+        self.parent_rejects.append((ordinal, _LINE_REJECT, _utf8(error)))
         self.counts.line_rejects += 1
         if len(self.parent_rejects) >= _PARENT_REJECTS_IN_MEMORY:  # a file of garbage
             path = os.path.join(self.folder, f"parent-rejects-{len(self._parent_reject_files)}")
@@ -1292,18 +1344,39 @@ def _not_grouped(lines: _Lines, key: str, ordinal: int, first: int) -> NotGroupe
     )
 
 
+def _confirmed_key(run: _Run, ordinal: int, line: bytes) -> str | None:
+    """The case id of a line whose byte-search guess starts a case, after a full parse.
+
+    The guess is exact on every event, but a line that is no event (cut off, or naming a
+    case only inside a nested object) may still yield one. Inside a case that does no harm
+    (the worker rejects the line); at a case boundary it would start a case, or "repeat"
+    one, that is not there. So a boundary is confirmed: a line that is no event is
+    rejected here, in place, as the orjson path does. One parse per case.
+    """
+    key, _, error, _ = _extract_std(line)
+    if key is None:
+        run.reject_line(ordinal, error or "")
+    return key
+
+
 def _scan_grouped(run: _Run, lines: _Lines) -> tuple[array[int], int | None]:
     """First pass of grouped input (no --as-of): where each case starts, the latest ``at``.
 
     It also checks the grouping (before any work is done) and rejects the lines that are not
-    events, so that the second pass reads lines without parsing them.
+    events (all of them with orjson; with the byte search, at least every line that would
+    start a case), so that the second pass cuts cases without parsing a line.
     """
     latest = _LatestAt()
     starts: array[int] = array("q")
     seen: dict[str, int] = {}
     key_now: str | None = None
-    for ordinal, key, _, _ in _event_lines(run, lines, latest):
+    for ordinal, key, line, obj in _event_lines(run, lines, latest):
         if key != key_now:
+            if obj is None:  # a guess of the byte search: confirm it
+                confirmed = _confirmed_key(run, ordinal, line)
+                if confirmed is None or confirmed == key_now:
+                    continue
+                key = confirmed
             first = seen.get(key)
             if first is not None:
                 raise _not_grouped(lines, key, ordinal, first)
@@ -1350,6 +1423,11 @@ def _streamed_cases(
     case: Lines = []
     parsed: list[Any] = []
     for ordinal, key, line, obj in _event_lines(run, lines, None, parse_all=keep_parsed):
+        if key != key_now and obj is None:  # a guess of the byte search: confirm it
+            confirmed = _confirmed_key(run, ordinal, line)
+            if confirmed is None:
+                continue
+            key = confirmed
         if key != key_now:
             if case:
                 yield case, parsed if keep_parsed else None
@@ -1433,7 +1511,7 @@ def _spool_stdin(folder: str, source: _Source) -> _Source:
             shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
     except OSError as error:
         raise BatchError(f"cannot read input -: {_os_reason(error)}") from None
-    return _Source(source.name, path)
+    return _probe(source.name, path)  # still compressed when it came gzipped
 
 
 def _reject_json(record: Record, files: Sequence[tuple[int, str]]) -> bytes:
@@ -1526,12 +1604,16 @@ def run_validate(options: ValidateOptions, stdout: IO[str]) -> ValidateSummary:
     job = _Job(mode="validate", fast=json_backend() == "orjson", strict=not options.lenient)
     run = _Run(job, workers, options.quiet)
     cases_with_problems = 0
+
+    def write(text: str) -> None:  # a lone surrogate (a case id, a name) as \udXXX text
+        stdout.write(_utf8(text).decode())
+
     try:
         records, lines, _ = _run_interleaved(run, sources, None, track_at=False)
         for ordinal, kind, payload in records:
             if kind == _LINE_REJECT:
                 name, number = _locate(lines.files, ordinal)
-                stdout.write(f"{name}:{number}: {payload.decode()}\n")
+                write(f"{name}:{number}: {payload.decode()}\n")
                 continue
             report = json.loads(payload)
             problems = report["problems"]
@@ -1540,14 +1622,14 @@ def run_validate(options: ValidateOptions, stdout: IO[str]) -> ValidateSummary:
                 continue
             kinds = ", ".join(f"{kind} {count}" for kind, count in report["kinds"].items())
             verdict = "ok" if not problems else _plural(len(problems), "problem")
-            stdout.write(
+            write(
                 f"case {json.dumps(report['case'], ensure_ascii=False)}: {report['events']} "
                 f"events ({kinds}), first {report['first'] or '-'}, last "
                 f"{report['last'] or '-'}: {verdict}\n"
             )
             for where, index, detail in problems:
                 name, number = _locate(lines.files, where)
-                stdout.write(f"  {name}:{number}: event {index}: {detail}\n")
+                write(f"  {name}:{number}: event {index}: {detail}\n")
     finally:
         run.close()
     counts = run.counts

@@ -89,8 +89,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "inputs",
         nargs="+",
         metavar="FILE",
-        help="JSON Lines of events, many cases, in any order; '-' reads stdin; a name ending "
-        "in .gz is read as gzip. Example: events.jsonl or - or export.jsonl.gz",
+        help="JSON Lines of events, many cases, in any order; '-' reads stdin; gzip (a file "
+        "or stdin) is recognised by its content, whatever the name. "
+        "Example: events.jsonl or - or export.jsonl.gz",
     )
     parser.add_argument(
         "--lenient",

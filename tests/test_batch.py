@@ -220,6 +220,120 @@ def test_locate() -> None:
     assert _batch._locate(files, 12) == ("d", 3)
 
 
+# ---------------------------------------------------------------------------- grouped boundaries
+
+_GROUP_IDS = st.sampled_from([1, 2, "2", 3, "x"])
+
+
+def _event(case: object) -> bytes:
+    return json.dumps({"case": case, "event": "note", "at": "2026-03-02T10:00:00Z"}).encode()
+
+
+# Lines that are no event but in which the byte search finds a case id.
+_NOISE = [
+    lambda case: _event(case)[:-8],  # cut off mid-write
+    lambda case: json.dumps({"meta": {"case": case}, "event": "note"}).encode(),  # nested id
+    lambda case: json.dumps([{"case": case}]).encode(),  # an array
+    lambda case: b'{"case": ' + json.dumps(case).encode() + b", }",  # a trailing comma
+]
+
+
+@st.composite
+def grouped_input(draw: st.DrawFn) -> list[bytes]:
+    """Events grouped by case (ids may repeat: 2 and "2" are one case), noise anywhere."""
+    lines = [
+        _event(case)
+        for case in draw(st.lists(_GROUP_IDS, min_size=1, max_size=4))
+        for _ in range(draw(st.integers(1, 3)))
+    ]
+    for _ in range(draw(st.integers(0, 3))):
+        noise = draw(st.sampled_from(_NOISE))(draw(_GROUP_IDS))
+        lines.insert(draw(st.integers(0, len(lines))), noise)
+    return lines
+
+
+def _grouped_parent(lines: list[bytes], *, fast: bool, scan: bool) -> tuple[object, list[int]]:
+    """The parent's side of --grouped: (case starts, or the error) and the lines it rejected.
+
+    ``scan``: the first pass (no --as-of); else the one pass with --as-of and a pool.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "in.jsonl")
+        with open(path, "wb") as handle:
+            handle.writelines(line + b"\n" for line in lines)
+        run = _batch._Run(_batch._Job(mode="compute", fast=fast), 1, quiet=True)
+        try:
+            lines_ = _batch._Lines(_batch._sources([path]))
+            starts: object
+            try:
+                if scan:
+                    starts = list(_batch._scan_grouped(run, lines_)[0])
+                else:
+                    cases = _batch._streamed_cases(run, lines_, keep_parsed=False)
+                    starts = [case[0][0] for case, _ in cases]
+            except _batch.NotGroupedError as error:
+                starts = error.detail
+            return starts, [record[0] for record in run.parent_rejects]
+        finally:
+            run.close()
+
+
+@given(grouped_input())
+def test_grouped_case_boundaries_are_exact_on_both_backends(lines: list[bytes]) -> None:
+    """A line that is no event never starts a case, nor repeats one (it is rejected)."""
+    keys = [(n, _batch._read_event_std(line)[1]) for n, line in enumerate(lines, 1)]
+    events = [(n, key) for n, key in keys if key is not None]
+    order = [key for n, (_, key) in enumerate(events) if n == 0 or key != events[n - 1][1]]
+    starts = [n for i, (n, key) in enumerate(events) if i == 0 or key != events[i - 1][1]]
+    not_events = {n for n, key in keys if key is None}
+    for fast in BACKENDS:
+        for scan in (True, False):
+            found, rejected = _grouped_parent(lines, fast=fast, scan=scan)
+            if len(order) == len(set(order)):
+                assert found == starts
+            else:  # a case appears again after another: the run stops
+                assert isinstance(found, str)
+                assert "--grouped: expected each case's events together" in found
+            assert set(rejected) <= not_events
+            assert not set(rejected) & set(starts)
+
+
+@pytest.mark.parametrize("as_of", [None, "2026-01-06T00:00:00Z"])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        '{"case": 1, "event": "message", "at": "2026-01-05T09:1',  # cut off mid-write
+        '{"meta": {"case": 1}, "event": "note", "at": "2026-01-05T09:05:00Z"}',  # no case id
+    ],
+)
+def test_grouped_broken_line_naming_an_earlier_case_is_rejected_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: str, as_of: str | None
+) -> None:
+    """Review 8, finding 1: the byte search took such a line for case 1 "appearing again"."""
+    lines = [
+        '{"case": 1, "event": "created", "at": "2026-01-05T09:00:00Z"}',
+        '{"case": 2, "event": "created", "at": "2026-01-05T09:01:00Z"}',
+        broken,
+        '{"case": 2, "event": "message", "at": "2026-01-05T09:10:00Z", '
+        '"actor": {"id": 3, "role": "agent"}}',
+    ]
+    path = tmp_path / "g.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    flags = [] if as_of is None else ["--as-of", as_of]
+    results = {}
+    for backend in ("json", "orjson"):
+        monkeypatch.setenv("METRICS_ENGINE_JSON", backend)
+        for mode in ([], ["--grouped"]):
+            name = f"{backend}{'-'.join(['', *mode])}.jsonl"
+            results[backend, bool(mode)] = _compute(tmp_path, str(path), *mode, *flags, name=name)
+    assert len(set(results.values())) == 1, results
+    status, out, rejects = results["json", True]
+    assert status == 1
+    assert [json.loads(row)["case"] for row in out.splitlines()] == [1, 2]
+    reject = json.loads(rejects)
+    assert (reject["case"], reject["file"], reject["line"]) == (None, str(path), 3)
+
+
 # ---------------------------------------------------------------------------- in-process runs
 
 

@@ -63,7 +63,8 @@ def write_lines(path: Path, lines: Sequence[object]) -> Path:
 def input_cases(path: Path) -> set[str]:
     """Case ids (as text) of every line that is a JSON object with a usable case id."""
     cases = set()
-    opener = gzip.open if path.suffix == ".gz" else open
+    with open(path, "rb") as head:
+        opener = gzip.open if head.read(2) == b"\x1f\x8b" else open  # as the command does
     with opener(path, "rt", encoding="utf-8") as handle:
         for line in handle:
             try:
@@ -611,6 +612,148 @@ def test_grouped_case_that_reappears_commits_nothing(
     result, _, _ = compute("g.jsonl", "--grouped", *flags, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stdout == b""
+
+
+@pytest.mark.parametrize("as_of", [None, "2026-03-04T00:00:00Z"])
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_grouped_broken_lines_are_rejected_alike_with_and_without_orjson(
+    tmp_path: Path, as_of: str | None, workers: str
+) -> None:
+    """A line that is no event but names an earlier case (cut off mid-write, or a case id
+    nested inside) is rejected in place: not taken for that case appearing again."""
+    cut = json.dumps(SPEC_CASE[1])[:40]  # '{"case": 1042, "event": "update", "at": '
+    nested = {"meta": {"case": 1042}, "event": "note", "at": "2026-03-02T11:00:00Z"}
+    write_lines(
+        tmp_path / "g.jsonl",
+        [SPEC_CASE[0], CASE_A[0], cut, CASE_A[1], nested, CASE_A[2], CASE_7[0], cut],
+    )
+    flags = ["--workers", workers] + ([] if as_of is None else ["--as-of", as_of])
+    outputs = []
+    for backend in ("orjson", "json"):
+        for mode in (["--grouped"], []):
+            out = f"o-{backend}-{len(mode)}.jsonl"
+            result, rows, rejects = compute(
+                "g.jsonl", *mode, *flags, "--out", out, cwd=tmp_path,
+                env={"METRICS_ENGINE_JSON": backend},
+            )  # fmt: skip
+            assert result.returncode == 1, result.stderr
+            assert [row["case"] for row in rows] == [1042, "A-1", 7]
+            assert [(r["case"], r["line"]) for r in rejects] == [(None, 3), (None, 5), (None, 8)]
+            outputs.append(
+                ((tmp_path / out).read_bytes(), (tmp_path / f"{out}.rejects.jsonl").read_bytes())
+            )
+    assert all(output == outputs[0] for output in outputs)
+
+
+def test_lone_surrogates_are_written_as_valid_utf8(tmp_path: Path) -> None:
+    """A case id spelled with a lone surrogate escape ("\\ud800") comes out as that JSON
+    escape in rows and rejects, and as the text \\ud800 in CSV: never as invalid UTF-8."""
+    write_lines(
+        tmp_path / "s.jsonl",
+        [
+            {
+                "case": "\ud800",
+                "event": "created",
+                "at": "2026-03-02T10:00:00Z",
+                "actor": {"id": "u\udc01", "role": "customer"},
+            },
+            {
+                "case": "\ud800",
+                "event": "message",
+                "at": "2026-03-02T10:05:00Z",
+                "actor": {"id": "a\udfff", "role": "agent"},
+            },
+            {"case": "\udfff", "event": "bogus", "at": "2026-03-02T10:00:00Z"},
+        ],
+    )  # (json.dumps writes the escapes: the file is ASCII)
+    outputs = []
+    for backend in ("orjson", "json"):
+        env = {"METRICS_ENGINE_JSON": backend}
+        result, rows, rejects = compute(
+            "s.jsonl", "--out", f"{backend}.jsonl", cwd=tmp_path, env=env
+        )
+        assert result.returncode == 1
+        assert [row["case"] for row in rows] == ["\ud800"]
+        assert rows[0]["last_replier"] == {"id": "a\udfff", "resource_type": "user"}
+        assert [reject["case"] for reject in rejects] == ["\udfff"]
+        out = (tmp_path / f"{backend}.jsonl").read_bytes()
+        assert out.startswith(b'{"case":"\\ud800",')
+        assert b'"a\\udfff"' in out
+        assert (
+            (tmp_path / f"{backend}.jsonl.rejects.jsonl")
+            .read_bytes()
+            .startswith(b'{"case":"\\udfff",')
+        )
+        # (not through compute(): its accounting would take the CSV text for another id)
+        result = run_cli(
+            "compute",
+            "s.jsonl",
+            "--format",
+            "csv",
+            "--out",
+            f"{backend}.csv",
+            cwd=tmp_path,
+            env=env,
+        )
+        assert result.returncode == 1
+        text = (tmp_path / f"{backend}.csv").read_text(encoding="utf-8")
+        (row,) = csv.DictReader(io.StringIO(text))
+        # In CSV, the text: a backslash, then "ud800".
+        assert (row["case"], row["last_replier"]) == ("\\ud800", "a\\udfff")
+        outputs.append(
+            [(tmp_path / f"{backend}{suffix}").read_bytes()
+             for suffix in (".jsonl", ".jsonl.rejects.jsonl", ".csv", ".csv.rejects.jsonl")]
+        )  # fmt: skip
+    assert outputs[0] == outputs[1]
+    for output in outputs[0]:
+        output.decode("utf-8")  # strict: valid UTF-8
+    result = run_cli("validate", "s.jsonl", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.decode("utf-8").startswith('case "\\ud800": 2 events')
+    assert 'case "\\udfff": 1 events (bogus 1)' in result.stdout.decode("utf-8")
+
+
+def test_gzip_is_recognised_by_its_content(tmp_path: Path, mixed: Path) -> None:
+    """gzip on stdin, or in a file whose name does not say so, is read as gzip."""
+    packed = gzip.compress(mixed.read_bytes())
+    (tmp_path / "packed.jsonl").write_bytes(packed)
+    _, expected, expected_rejects = compute("mixed.jsonl", "--out", "plain.jsonl", cwd=tmp_path)
+    expected_lines = [(r["case"], r["line"], r["error"]) for r in expected_rejects]
+    runs = [
+        (["packed.jsonl"], None, "packed.jsonl"),
+        (["-"], packed, "-"),
+        (["-", "--as-of", LATEST], packed, "-"),
+        (["-", "--workers", "1"], packed, "-"),
+    ]
+    for arguments, stdin, name in runs:
+        result, rows, rejects = compute(*arguments, "--out", "o.jsonl", cwd=tmp_path, stdin=stdin)
+        assert result.returncode == 1, result.stderr
+        assert rows == expected
+        assert [(r["case"], r["line"], r["error"]) for r in rejects] == expected_lines
+        assert {r["file"] for r in rejects} == {name}
+    grouped = gzip.compress(_grouped_copy(mixed, tmp_path / "g.jsonl").read_bytes())
+    _, expected_grouped, _ = compute("g.jsonl", "--grouped", "--out", "g.out", cwd=tmp_path)
+    for flags in ([], ["--as-of", LATEST]):  # spooled for the default as_of, else streamed
+        result, rows, _ = compute(
+            "-", "--grouped", *flags, "--out", "o.jsonl", cwd=tmp_path, stdin=grouped
+        )
+        assert result.returncode == 1, result.stderr
+        assert rows == expected_grouped
+    validated = run_cli("validate", "-", cwd=tmp_path, stdin=packed).stdout
+    assert validated == run_cli("validate", "mixed.jsonl", cwd=tmp_path).stdout.replace(
+        b"mixed.jsonl:", b"-:"
+    )
+    # A .gz name that is no gzip, and a gzip stream cut short, stop the run (exit 2).
+    (tmp_path / "plain.jsonl.gz").write_bytes(mixed.read_bytes())
+    result, _, _ = compute("plain.jsonl.gz", "--out", "o2.jsonl", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "cannot read input plain.jsonl.gz: Not a gzipped file" in result.stderr.decode()
+    for flags in ([], ["--grouped"]):
+        result, _, _ = compute(
+            "-", *flags, "--out", "o3.jsonl", cwd=tmp_path, stdin=packed[: len(packed) // 2]
+        )
+        assert result.returncode == 2
+        assert "cannot read input -: Compressed file ended" in result.stderr.decode()
 
 
 def test_unreadable_input_commits_nothing(tmp_path: Path, mixed: Path) -> None:
