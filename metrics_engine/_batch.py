@@ -65,6 +65,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import struct
 import sys
 import tempfile
@@ -370,16 +371,23 @@ _GZIP_MAGIC: Final = b"\x1f\x8b"
 @dataclass(frozen=True, slots=True)
 class _Source:
     name: str  # as given on the command line ("-" for stdin)
-    path: str | None  # None: stdin (not re-readable)
-    packed: bool = False  # gzip: the file starts with its magic bytes (stdin: sniffed on open)
+    path: str | None  # None: a stream that can be read once (stdin, a pipe)
+    packed: bool = False  # gzip: the file starts with its magic bytes (streams: sniffed on open)
+    pipe: str | None = None  # a named input that is no regular file: read once, like stdin
 
     def open(self) -> IO[bytes]:
         if self.path is None:
-            return _sniffed_stdin()
+            return _sniffed(self.raw_stream())
         if self.packed:
             # gzip's readline is buffered C code already
             return gzip.open(self.path, "rb")  # type: ignore[return-value]
         return open(self.path, "rb", buffering=1 << 20)
+
+    def raw_stream(self) -> IO[bytes]:
+        """The undecoded bytes of a read-once input: stdin, or a pipe opened now."""
+        if self.pipe is not None:
+            return open(self.pipe, "rb")  # closed by the reader
+        return sys.stdin.buffer
 
     def estimated_size(self) -> int | None:
         if self.path is None:
@@ -415,11 +423,10 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def _sniffed_stdin() -> IO[bytes]:
-    """Stdin, decompressed when it is a gzip stream (whatever produced it)."""
-    stdin = sys.stdin.buffer
-    head = stdin.read(2)
-    stream = io.BufferedReader(_Prefixed(head, stdin), 1 << 20)
+def _sniffed(raw: IO[bytes]) -> IO[bytes]:
+    """A read-once stream, decompressed when it is a gzip stream (whatever produced it)."""
+    head = raw.read(2)
+    stream = io.BufferedReader(_Prefixed(head, raw), 1 << 20)
     if head == _GZIP_MAGIC:
         return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
     return stream
@@ -452,8 +459,21 @@ def _sources(paths: Sequence[str]) -> list[_Source]:
             stdin_seen = True
             sources.append(_Source(name, None))
             continue
+        if _is_pipe(name):
+            # A pipe or process substitution can be read only once: probing it would lose
+            # the bytes read, so it is treated like stdin (and spooled when read twice).
+            sources.append(_Source(name, None, pipe=name))
+            continue
         sources.append(_probe(name, name))
     return sources
+
+
+def _is_pipe(name: str) -> bool:
+    try:
+        mode = os.stat(name).st_mode
+    except OSError:
+        return False  # _probe reports why it cannot be read
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def _os_reason(error: BaseException) -> str:
@@ -483,8 +503,8 @@ class _Lines:
             try:
                 yield stream
             finally:
-                if source.path is not None:
-                    stream.close()
+                if source.path is not None or source.pipe is not None:
+                    stream.close()  # never stdin: it is not ours
         except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:
             raise BatchError(f"cannot read input {source.name}: {_os_reason(error)}") from None
 
@@ -1453,7 +1473,7 @@ def _run_grouped(
     file written here is sorted; the lines the parent rejected are merged in at the end.
     """
     if track_at and any(source.path is None for source in sources):
-        sources = [_spool_stdin(run.folder, source) for source in sources]
+        sources = [_spool_stdin(run.folder, source, i) for i, source in enumerate(sources)]
     lines = _Lines(sources)
     if track_at:
         starts, as_of = _scan_grouped(run, lines)
@@ -1502,15 +1522,21 @@ def _run_grouped(
     return heapq.merge(*streams, key=_by_ordinal), lines, as_of
 
 
-def _spool_stdin(folder: str, source: _Source) -> _Source:
+def _spool_stdin(folder: str, source: _Source, number: int = 0) -> _Source:
+    """A read-once input (stdin or a pipe) copied to a temp file, to be read twice."""
     if source.path is not None:
         return source
-    path = os.path.join(folder, "stdin")
+    path = os.path.join(folder, f"stream-{number}")
     try:
-        with open(path, "wb") as spool:
-            shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
+        raw = source.raw_stream()
+        try:
+            with open(path, "wb") as spool:
+                shutil.copyfileobj(raw, spool, 1 << 20)
+        finally:
+            if source.pipe is not None:
+                raw.close()
     except OSError as error:
-        raise BatchError(f"cannot read input -: {_os_reason(error)}") from None
+        raise BatchError(f"cannot read input {source.name}: {_os_reason(error)}") from None
     return _probe(source.name, path)  # still compressed when it came gzipped
 
 

@@ -854,3 +854,26 @@ def test_validate_lenient_and_clean(tmp_path: Path, mixed: Path) -> None:
         .splitlines()[-1]
         .endswith(": clean (0 cases with problems, 0 bad lines)")
     )
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_a_named_pipe_is_read_once_and_loses_nothing(tmp_path: Path, grouped: bool) -> None:
+    # A pipe (or `<(zcat ...)`) cannot be read twice: probing it, or reading it in two
+    # passes, would drop lines. It must give exactly what the regular file gives.
+    source = EXAMPLES / "events.jsonl"
+    flags = ["--grouped"] if grouped else []
+    if grouped:  # grouped mode needs each case's events together
+        rows = [json.loads(line) for line in source.read_text().splitlines()]
+        rows.sort(key=lambda event: str(event["case"]))  # stable: each case keeps its order
+        source = write_lines(tmp_path / "grouped.jsonl", rows)
+    expected = run_cli("compute", source, "--quiet", *flags, cwd=tmp_path)
+    pipe = tmp_path / "events.pipe"
+    os.mkfifo(pipe)
+    writer = subprocess.Popen(["sh", "-c", f'cat "{source}" > "{pipe}"'])
+    try:
+        got = run_cli("compute", pipe, "--quiet", *flags, cwd=tmp_path)
+    finally:
+        writer.wait(timeout=60)
+    assert got.returncode == expected.returncode == 0, got.stderr
+    assert got.stdout == expected.stdout
+    assert len(got.stdout.splitlines()) == 300
