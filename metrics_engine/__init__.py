@@ -1,7 +1,7 @@
 """metrics_engine: Kayako's case metrics, recomputed by replaying a case's events.
 
 The core is pure: no I/O, no global state, no clock reads. Batch I/O lives in
-``metrics_engine._batch`` and the ``metrics-engine`` command.
+the ``metrics_engine._batch*`` modules and the ``metrics-engine`` command.
 """
 
 from __future__ import annotations

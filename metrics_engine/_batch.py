@@ -1,11 +1,15 @@
-"""Batch I/O for the ``metrics-engine`` command (SPEC section 8): the only module with files.
+"""Batch runs of the ``metrics-engine`` command (SPEC section 8): how a run is carried out.
+
+The batch layer is the only code with files. It is split by job: ``_batch_lines`` (what one
+input line holds: JSON backend, case id, ``at``), ``_batch_input`` (event files, stdin, pipes,
+gzip, line numbers, calendar files), ``_batch_spill`` (records, temp files, partitions) and
+``_batch_output`` (rows, rejects, output files). This module runs them: the options, the
+per-case work, the worker pool, the two modes and the summary counts.
 
 Theory of operation
 -------------------
-Input is JSON Lines, many cases, from files or ``-`` (stdin), gzip or not (recognised by its
-first two bytes, whatever the name). Every line has a global *ordinal* (1, 2, ... across the
-inputs in the order given); a ``(file, line)`` table turns an ordinal back into what a user
-can find. Everything that leaves a worker is a *record* ``(ordinal, type, payload)``: a row,
+Every input line has a global *ordinal* (1, 2, ... across the inputs in the order given).
+Everything that leaves a worker is a *record* ``(ordinal, type, payload)``: a row,
 a rejected case or a rejected line. A row's ordinal is that of its case's first valid line,
 so sorting records by ordinal gives rows "in the order in which each case first appears",
 whatever the number of workers; a reject's is that of the line it points at, so rejects read
@@ -33,47 +37,28 @@ nothing is committed. The byte search may find a case id in a line that is no ev
 where the case id changes is therefore parsed in full before it counts (one parse per case),
 so that such a line is rejected in place, as with orjson, and never cuts or repeats a case.
 
-The default ``as_of`` is kept exact cheaply: per UTC-offset spelling the latest
-``YYYY-MM-DDTHH:MM:SS±HH:MM`` string is the latest instant (a string comparison); only the
-winners are parsed, and the winning line is re-read in full to be sure it is a real event.
-When it is not (a truncated line, say), an exact scan decides (rare, and correct either way).
+The default ``as_of`` is kept exact cheaply (see ``_batch_lines``). With ``orjson``, results
+are identical to the stdlib path by construction: a case that fails is re-read with ``json``
+before it is rejected (orjson reads integers beyond 64 bits as floats).
 
-With ``orjson``, results are identical to the stdlib path by construction: anything orjson
-refuses is re-read with ``json``; orjson reads integers beyond 64 bits as floats, which the
-library refuses for every id and value, so a case that fails is re-read with ``json`` before
-it is rejected.
-
-Outputs are always valid UTF-8: a lone surrogate (from a ``\\udXXX`` escape in the input) has
-no UTF-8 form, so it is written as the JSON escape ``\\udXXX`` (in CSV, as that text).
-
-Outputs are written to temporary files and committed with ``os.replace`` at the very end
-(rows and rejects meant for stdout/stderr are copied there at the end): an interrupted run
-leaves no file that looks complete.
+Outputs are committed only at the very end, once the run has succeeded (see ``_batch_output``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import gzip
 import heapq
-import io
 import json
-import marshal
 import math
 import os
-import re
 import shutil
 import signal
-import stat
-import struct
 import sys
 import tempfile
 import time
 import zlib
 from array import array
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -82,18 +67,60 @@ from typing import IO, Any, Final, Literal
 
 import holidays
 
-from metrics_engine._calendar import BusinessCalendar, TeamCalendars
+from metrics_engine._batch_input import (
+    BatchError,
+    Calendar,
+    _Lines,
+    _locate,
+    _Source,
+    _sources,
+    _spool_stdin,
+    load_calendar,
+)
+from metrics_engine._batch_lines import (
+    _PLAIN_AT,
+    _RESCAN,
+    _exact_latest_at,
+    _extract_cheap,
+    _extract_std,
+    _LatestAt,
+    _orjson,
+    _read_event_fast,
+    _read_event_std,
+    _std_loads,
+    json_backend,
+)
+from metrics_engine._batch_output import (
+    COLUMNS,
+    Absent,
+    Output,
+    OutputFormat,
+    _dumps,
+    _dumps_std,
+    _open_output,
+    _reject_json,
+    _RowEncoder,
+    _utf8,
+)
+from metrics_engine._batch_spill import (
+    _CASE_REJECT,
+    _CASE_REPORT,
+    _CHUNK_LINES,
+    _LINE_REJECT,
+    _ROW,
+    Record,
+    _by_ordinal,
+    _Partitions,
+    _read_chunks,
+    _read_records,
+    _temp_error,
+    _write_chunk,
+    _write_records,
+)
 from metrics_engine._errors import MetricsEngineError
-from metrics_engine._events import id_text, parse_event, parse_instant
-from metrics_engine._metrics import CaseMetrics
-from metrics_engine._output import FIELDS
+from metrics_engine._events import parse_event, parse_instant
 from metrics_engine._replay import CaseReplay, compute_metrics
 from metrics_engine._rules import Rules
-
-try:  # the optional extra ``fast``
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - exercised where orjson is absent
-    _orjson = None  # type: ignore[assignment,unused-ignore]
 
 __all__ = [
     "BatchError",
@@ -107,20 +134,6 @@ __all__ = [
     "run_validate",
 ]
 
-Calendar = BusinessCalendar | TeamCalendars
-Absent = Literal["null", "zero"]
-OutputFormat = Literal["jsonl", "csv"]
-
-#: Columns of an output row: "case", then the ``to_dict()`` keys in their order.
-COLUMNS: Final = ("case", *FIELDS, "resource_type")
-
-# Record types. A record is (ordinal, type, payload bytes).
-_ROW: Final = 0  # payload: the encoded row, newline included
-_CASE_REJECT: Final = 1  # payload: JSON [case, line ordinal, index, error]
-_LINE_REJECT: Final = 2  # payload: the error text
-_CASE_REPORT: Final = 3  # payload: JSON of a validate report for one case
-Record = tuple[int, int, bytes]
-_by_ordinal = itemgetter(0)
 
 #: Raw input bytes planned per partition (a worker holds about 3x this in memory).
 PARTITION_BYTES: Final = 16 * 1024 * 1024
@@ -129,452 +142,9 @@ _RESPLIT_FACTOR: Final = 4
 _MAX_PARTITIONS: Final = 256
 _MAX_RESPLIT: Final = 256  # pieces of one re-split partition
 _UNKNOWN_SIZE_PARTITIONS: Final = 64  # stdin: its size is unknown
-_CHUNK_LINES: Final = 512  # lines buffered per partition before a write
 _BATCH_LINES: Final = 4000  # grouped mode: lines per batch sent to a worker
-_LEN: Final = struct.Struct("<I")
 #: Interleaved mode: lines rejected by the parent are spilled to disk beyond this many.
 _PARENT_REJECTS_IN_MEMORY = 65536
-
-
-class BatchError(MetricsEngineError):
-    """A run cannot go on: a usage error, an unreadable input or calendar (exit code 2)."""
-
-
-# ====================================================================== JSON
-
-
-def json_backend() -> str:
-    """``"orjson"`` or ``"json"``: what reads lines. ``METRICS_ENGINE_JSON=json`` forces json."""
-    if _orjson is not None and os.environ.get("METRICS_ENGINE_JSON", "").lower() != "json":
-        return "orjson"
-    return "json"
-
-
-def _std_loads(line: bytes) -> Any:
-    return json.loads(line)
-
-
-def _not_event(value: object) -> str:
-    kind = {dict: "object", list: "array", str: "string", bool: "boolean"}.get(type(value))
-    if kind is None:
-        kind = "null" if value is None else "number"
-    return f"expected a JSON object (one event), found a JSON {kind}"
-
-
-def _check_event(obj: Any) -> tuple[Any, str | None, str | None]:
-    """(event, case id text, None) for an object with a usable case id; else (None, None, why)."""
-    if type(obj) is not dict:
-        return None, None, _not_event(obj)
-    if "case" not in obj:
-        return None, None, "field 'case': expected a case id, found nothing"
-    case = obj["case"]
-    if type(case) is str:
-        return obj, case, None
-    if type(case) is int:
-        return obj, str(case), None
-    try:
-        return obj, id_text(case, "field 'case'"), None
-    except MetricsEngineError as error:
-        return None, None, error.detail
-
-
-def _read_event_std(line: bytes) -> tuple[Any, str | None, str | None]:
-    try:
-        obj = json.loads(line)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        try:  # again without the newline, which json would blame for a cut-off string
-            obj = json.loads(line.rstrip(b"\r\n"))
-        except (ValueError, RecursionError) as error:
-            return None, None, f"not JSON: {error}"
-    return _check_event(obj)
-
-
-def _read_event_fast(line: bytes) -> tuple[Any, str | None, str | None]:
-    try:
-        obj = _orjson.loads(line)
-    except _orjson.JSONDecodeError:
-        return _read_event_std(line)  # NaN, lone surrogates, BOM...: json decides
-    if type(obj) is dict:
-        case = obj.get("case")
-        if type(case) is str:
-            return obj, case, None
-        if type(case) is int:
-            return obj, str(case), None
-    # Not an event, or a case id orjson may have misread (an integer beyond 64 bits becomes
-    # a float): json decides, and words the error.
-    return _read_event_std(line)
-
-
-def _dumps_std(obj: Any) -> bytes:
-    # A lone surrogate (from a ``\udXXX`` escape in the input) cannot be UTF-8: it only ever
-    # stands inside a JSON string here, where ``backslashreplace`` writes it as the JSON escape
-    # ``\udXXX``. Every other character encodes as itself.
-    return _utf8(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
-
-
-def _utf8(text: str) -> bytes:
-    """UTF-8, a lone surrogate written as the six characters ``\\udXXX`` (never invalid)."""
-    return text.encode("utf-8", "backslashreplace")
-
-
-def _dumps(obj: Any) -> bytes:
-    """Compact JSON, UTF-8; orjson and json give the same bytes for what we write."""
-    if _orjson is not None:
-        try:
-            return _orjson.dumps(obj)
-        except TypeError:  # an integer beyond 64 bits, a lone surrogate
-            pass
-    return _dumps_std(obj)
-
-
-# ====================================================================== extraction
-# What the parent needs from a line: the case id text, the raw ``at`` string, or why the line
-# is not an event at all. ``extract`` returns (key, at, error, parsed event or None).
-
-Extracted = tuple[str | None, str | None, str | None, Any]
-
-# ``"case"`` then an integer or a string without escapes; ``"at"`` then a string without escapes.
-_CASE_VALUE = re.compile(rb'"case"\s*:\s*(?:(-?[0-9]+)(?=\s*[,}])|"([^"\\]*)")')
-_AT_VALUE = re.compile(rb'"at"\s*:\s*"([^"\\]*)"')
-
-
-def _extract_full(
-    line: bytes, read: Callable[[bytes], tuple[Any, str | None, str | None]]
-) -> Extracted:
-    obj, key, error = read(line)
-    if error is not None:
-        return None, None, error, None
-    at = obj.get("at")
-    return key, at if type(at) is str else None, None, obj
-
-
-def _extract_std(line: bytes) -> Extracted:
-    return _extract_full(line, _read_event_std)
-
-
-def _extract_cheap(line: bytes) -> Extracted:
-    """Case id and ``at`` without parsing the line; the full parser whenever in doubt.
-
-    Why it cannot be fooled on a valid event: without ``\\u`` escapes a key is spelled
-    literally, and inside a JSON string a quote is escaped, so the only ``"case"`` token
-    followed by a colon is a key. When it occurs once, it is the top-level key if the line
-    has one; when the line has none, the line is rejected later whatever we guessed here.
-    A line that is not JSON is found (and rejected) by the worker that parses it.
-    """
-    if b"\\u" in line:
-        return _extract_std(line)
-    i = line.find(b'"case"')
-    if i < 0 or line.find(b'"case"', i + 6) >= 0:
-        return _extract_std(line)
-    match = _CASE_VALUE.match(line, i)
-    if match is None:
-        return _extract_std(line)
-    number, text = match.groups()
-    try:
-        key = str(int(number)) if number is not None else text.decode()
-    except UnicodeDecodeError:
-        return _extract_std(line)
-    at = None
-    j = line.find(b'"at"')
-    if j >= 0:
-        if line.find(b'"at"', j + 4) >= 0:
-            return _extract_std(line)
-        found = _AT_VALUE.match(line, j)
-        if found is not None:
-            try:
-                at = found.group(1).decode()
-            except UnicodeDecodeError:
-                return _extract_std(line)
-    return key, at, None, None
-
-
-# ====================================================================== latest ``at``
-
-_PLAIN_AT = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:Z|[+-][0-9]{2}:[0-9]{2})"
-)
-_RESCAN: Final = -(2**63)  # "the cheap answer is not sure": scan exactly
-
-
-class _LatestAt:
-    """The latest ``at`` of the input, at the cost of a string comparison per line.
-
-    Within one offset spelling (``Z``, ``-05:00``...), ``YYYY-MM-DDTHH:MM:SS`` strings sort
-    as their instants do, so only the latest string of each spelling needs parsing.
-    """
-
-    __slots__ = ("_other", "by_offset")
-
-    def __init__(self) -> None:
-        # offset spelling -> [latest "YYYY-MM-DDTHH:MM:SS" seen with it, its line]
-        self.by_offset: dict[str, list[Any]] = {}
-        self._other: list[Any] | None = None  # [epoch second, line] for other spellings
-
-    # Noting an ``at`` is inlined in the hot loop, ``_event_lines``: a plain spelling updates
-    # ``by_offset`` by string comparison; any other goes to ``note_other``.
-
-    def note_other(self, at: str, line: bytes) -> None:
-        """An ``at`` not spelled ``YYYY-MM-DDTHH:MM:SS±HH:MM``: parsed."""
-        try:
-            epoch = parse_instant(at, "at")
-        except MetricsEngineError:
-            return  # not an instant: this event is rejected anyway
-        if self._other is None or epoch > self._other[0]:
-            self._other = [epoch, line]
-
-    def result(self) -> int | None:
-        """Epoch second of the latest ``at`` of a real event; ``None``: no event; or _RESCAN."""
-        candidates: list[tuple[int, bytes]] = []
-        for offset, (stamp, line) in self.by_offset.items():
-            try:
-                candidates.append((parse_instant(stamp + offset, "at"), line))
-            except MetricsEngineError:
-                return _RESCAN  # the latest string is no date (month 13...): look closer
-        if self._other is not None:
-            candidates.append((self._other[0], self._other[1]))
-        if not candidates:
-            return None
-        latest = max(epoch for epoch, _ in candidates)
-        for epoch, line in candidates:
-            if epoch == latest and _event_at(line) == latest:
-                return latest
-        return _RESCAN
-
-
-def _event_at(line: bytes) -> int | None:
-    """The ``at`` of a line that is a real event (JSON object, usable case id), else None."""
-    obj, _, error = _read_event_std(line)
-    if error is not None:
-        return None
-    try:
-        return parse_instant(obj.get("at"), "at")
-    except MetricsEngineError:
-        return None
-
-
-def _exact_latest_at(lines: Iterable[bytes]) -> int | None:
-    latest: int | None = None
-    for line in lines:
-        at = _event_at(line)
-        if at is not None and (latest is None or at > latest):
-            latest = at
-    return latest
-
-
-# ====================================================================== inputs
-
-
-#: The first two bytes of every gzip stream (RFC 1952). No JSON text starts with 0x1f.
-_GZIP_MAGIC: Final = b"\x1f\x8b"
-
-
-@dataclass(frozen=True, slots=True)
-class _Source:
-    name: str  # as given on the command line ("-" for stdin)
-    path: str | None  # None: a stream that can be read once (stdin, a pipe)
-    packed: bool = False  # gzip: the file starts with its magic bytes (streams: sniffed on open)
-    pipe: str | None = None  # a named input that is no regular file: read once, like stdin
-
-    def open(self) -> IO[bytes]:
-        if self.path is None:
-            return _sniffed(self.raw_stream())
-        if self.packed:
-            # gzip's readline is buffered C code already
-            return gzip.open(self.path, "rb")  # type: ignore[return-value]
-        return open(self.path, "rb", buffering=1 << 20)
-
-    def raw_stream(self) -> IO[bytes]:
-        """The undecoded bytes of a read-once input: stdin, or a pipe opened now."""
-        if self.pipe is not None:
-            return open(self.pipe, "rb")  # closed by the reader
-        return sys.stdin.buffer
-
-    def estimated_size(self) -> int | None:
-        if self.path is None:
-            return None
-        size = os.stat(self.path).st_size
-        if not self.packed:
-            return size
-        # gzip's trailer holds the uncompressed size modulo 2**32: a good guess below 4 GiB.
-        with open(self.path, "rb") as raw:
-            if size < 18:
-                return size
-            raw.seek(-4, os.SEEK_END)
-            (trailer,) = _LEN.unpack(raw.read(4))
-        return trailer if trailer >= size else size * 8
-
-
-class _Prefixed(io.RawIOBase):
-    """A stream whose first bytes were already read (to sniff them), put back in front."""
-
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
-        super().__init__()
-        self._head = head
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self._head[: len(view)] if self._head else self._rest.read(len(view))
-        self._head = self._head[len(data) :]
-        view[: len(data)] = data
-        return len(data)
-
-
-def _sniffed(raw: IO[bytes]) -> IO[bytes]:
-    """A read-once stream, decompressed when it is a gzip stream (whatever produced it)."""
-    head = raw.read(2)
-    stream = io.BufferedReader(_Prefixed(head, raw), 1 << 20)
-    if head == _GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
-    return stream
-
-
-def _probe(name: str, path: str) -> _Source:
-    """A file input, checked readable (and, when gzip, its first member readable)."""
-    try:
-        with open(path, "rb") as probe:
-            head = probe.read(2)
-        packed = head == _GZIP_MAGIC
-        if packed or name.endswith(".gz"):  # a .gz name that is no gzip fails here
-            with gzip.open(path, "rb") as unpacked:
-                unpacked.read(1)
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
-        raise BatchError(f"cannot read input {name}: {_os_reason(error)}") from None
-    return _Source(name, path, packed)
-
-
-def _sources(paths: Sequence[str]) -> list[_Source]:
-    """Check that every input can be opened before any work starts."""
-    if not paths:
-        raise BatchError("expected at least one input file (or - for stdin), found none")
-    sources = []
-    stdin_seen = False
-    for name in paths:
-        if name == "-":
-            if stdin_seen:
-                raise BatchError("expected - (stdin) at most once among the inputs, found it twice")
-            stdin_seen = True
-            sources.append(_Source(name, None))
-            continue
-        if _is_pipe(name):
-            # A pipe or process substitution can be read only once: probing it would lose
-            # the bytes read, so it is treated like stdin (and spooled when read twice).
-            sources.append(_Source(name, None, pipe=name))
-            continue
-        sources.append(_probe(name, name))
-    return sources
-
-
-def _is_pipe(name: str) -> bool:
-    try:
-        mode = os.stat(name).st_mode
-    except OSError:
-        return False  # _probe reports why it cannot be read
-    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
-
-
-def _os_reason(error: BaseException) -> str:
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    return str(error) or type(error).__name__
-
-
-class _Lines:
-    """(ordinal, raw line) over all inputs, and the table that maps ordinals back."""
-
-    def __init__(self, sources: Sequence[_Source]) -> None:
-        self.sources = sources
-        self.files: list[tuple[int, str]] = []  # (first ordinal, name), in order
-        self.count = 0  # lines read so far (ordinals handed out)
-
-    @contextlib.contextmanager
-    def reading(self, source: _Source) -> Iterator[IO[bytes]]:
-        """One input, open; the caller numbers its lines from ``count + 1`` and updates
-        ``count``. Read errors become :class:`BatchError`."""
-        if source is self.sources[0]:
-            self.files = []
-            self.count = 0
-        self.files.append((self.count + 1, source.name))
-        try:
-            stream = source.open()
-            try:
-                yield stream
-            finally:
-                if source.path is not None or source.pipe is not None:
-                    stream.close()  # never stdin: it is not ours
-        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:
-            raise BatchError(f"cannot read input {source.name}: {_os_reason(error)}") from None
-
-    def __iter__(self) -> Iterator[tuple[int, bytes]]:
-        """Every line but blank ones (not events: skipped, not rejected, still numbered)."""
-        for source in self.sources:
-            with self.reading(source) as stream:
-                for ordinal, line in enumerate(stream, self.count + 1):
-                    self.count = ordinal
-                    if line[0] != 0x7B and line.isspace():
-                        continue
-                    yield ordinal, line
-
-
-def _locate(files: Sequence[tuple[int, str]], ordinal: int) -> tuple[str, int]:
-    """(file name, line number from 1) of a global ordinal."""
-    lo, hi = 0, len(files) - 1
-    while lo < hi:  # the last file whose first ordinal is <= ordinal
-        mid = (lo + hi + 1) // 2
-        if files[mid][0] <= ordinal:
-            lo = mid
-        else:
-            hi = mid - 1
-    first, name = files[lo]
-    return name, ordinal - first + 1
-
-
-# ====================================================================== calendars
-
-
-def _read_json_file(path: str, what: str) -> Any:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        raise BatchError(f"cannot read {what} {path}: {_os_reason(error)}") from None
-    try:
-        return json.loads(data)
-    except ValueError as error:
-        raise BatchError(f"{what} {path}: expected JSON, found a parse error ({error})") from None
-
-
-def load_calendar(
-    calendar: str | None = None,
-    *,
-    team_calendars: str | None = None,
-    timezone: str | None = None,
-) -> Calendar | None:
-    """The calendar of a run from its files; :class:`BatchError` for anything wrong."""
-    if calendar is not None and team_calendars is not None:
-        raise BatchError("expected --calendar or --team-calendars, found both")
-    if timezone is not None and calendar is None:
-        raise BatchError(
-            "--timezone: expected together with --calendar (a Kayako business-hours file), "
-            "found without it"
-        )
-    try:
-        if calendar is not None:
-            obj = _read_json_file(calendar, "calendar")
-            if timezone is not None:
-                return BusinessCalendar.from_kayako(obj, timezone=timezone)
-            return BusinessCalendar.from_dict(obj)
-        if team_calendars is not None:
-            return TeamCalendars.from_dict(_read_json_file(team_calendars, "team calendars"))
-    except BatchError:
-        raise
-    except MetricsEngineError as error:
-        path = calendar if calendar is not None else team_calendars
-        raise BatchError(f"calendar {path}: {error.detail}") from None
-    return None
 
 
 # ====================================================================== per-case work
@@ -645,37 +215,6 @@ def _reread_std(lines: Lines, ordinals: list[int], events: list[Any]) -> list[An
         except (ValueError, RecursionError):
             again.append(event)
     return again
-
-
-class _RowEncoder:
-    def __init__(self, job: _Job) -> None:
-        self.absent: Absent = job.absent
-        self.csv = job.csv
-        self._buffer = io.StringIO()
-        self._writer = csv.writer(self._buffer, lineterminator="\n")
-
-    def encode(self, case: object, metrics: CaseMetrics) -> bytes:
-        row: dict[str, Any] = {"case": case}
-        row.update(metrics.to_dict(absent=self.absent))
-        if not self.csv:
-            return _dumps(row) + b"\n"
-        self._buffer.seek(0)
-        self._buffer.truncate()
-        self._writer.writerow([_csv_cell(value) for value in row.values()])
-        # CSV has no escapes: a lone surrogate is written as the text ``\udXXX`` (see _utf8).
-        return _utf8(self._buffer.getvalue())
-
-
-def _csv_cell(value: object) -> object:
-    if value is None:
-        return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, dict):  # a user: its id
-        return value["id"]
-    return value
 
 
 def _compute_case(
@@ -776,7 +315,7 @@ class _CaseRunner:
     def __init__(self, job: _Job, as_of: int | None) -> None:
         self.job = job
         self.as_of = None if as_of is None else datetime.fromtimestamp(as_of, UTC)
-        self.encoder = _RowEncoder(job)
+        self.encoder = _RowEncoder(job.absent, job.csv)
 
     def run(self, lines: Lines, parsed: list[Any] | None = None) -> tuple[list[Record], _Counts]:
         if self.job.mode == "validate":
@@ -806,93 +345,7 @@ def _job() -> _Job:
     return _WORKER_JOB
 
 
-# ====================================================================== chunked temp files
-# Temp files hold marshal'ed lists (length-prefixed): fast to write and read, and only ever
-# read back by the same interpreter that wrote them.
-
-
-def _write_chunk(handle: IO[bytes], items: list[Any]) -> None:
-    blob = marshal.dumps(items)
-    handle.write(_LEN.pack(len(blob)))
-    handle.write(blob)
-
-
-def _read_chunks(path: str) -> Iterator[list[Any]]:
-    with open(path, "rb", buffering=1 << 20) as handle:
-        while True:
-            head = handle.read(4)
-            if not head:
-                return
-            (size,) = _LEN.unpack(head)
-            yield marshal.loads(handle.read(size))
-
-
-def _read_records(path: str) -> Iterator[Record]:
-    for chunk in _read_chunks(path):
-        yield from chunk
-
-
-def _write_records(path: str, records: Iterable[Record]) -> None:
-    with open(path, "wb", buffering=1 << 20) as handle:
-        chunk: list[Record] = []
-        for record in records:
-            chunk.append(record)
-            if len(chunk) >= 1024:
-                _write_chunk(handle, chunk)
-                chunk = []
-        if chunk:
-            _write_chunk(handle, chunk)
-
-
-class _Partitions:
-    """P partition files, written by the parent, one buffer each, opened on first use."""
-
-    def __init__(self, folder: str, count: int, salt: int = 0) -> None:
-        self.folder = folder
-        self.count = count
-        self.salt = salt
-        self.paths = [os.path.join(folder, f"part-{salt}-{i:04d}") for i in range(count)]
-        self.buffers: list[list[tuple[int, str, bytes]]] = [[] for _ in range(count)]
-        self._handles: list[IO[bytes] | None] = [None] * count
-
-    def add(self, ordinal: int, key: str, line: bytes) -> None:
-        index = zlib.crc32(key.encode("utf-8", "surrogatepass"), self.salt) % self.count
-        buffer = self.buffers[index]
-        buffer.append((ordinal, key, line))
-        if len(buffer) >= _CHUNK_LINES:
-            self.flush(index)
-
-    def flush(self, index: int) -> None:
-        try:
-            handle = self._handles[index]
-            if handle is None:
-                handle = self._handles[index] = open(self.paths[index], "wb")  # noqa: SIM115
-            _write_chunk(handle, self.buffers[index])
-        except OSError as error:
-            raise _temp_error(self.folder, error) from None
-        self.buffers[index] = []
-
-    def close(self) -> list[tuple[str, int]]:
-        """Flush and close; (path, bytes) of each non-empty partition, largest first."""
-        for index in range(self.count):
-            if self.buffers[index]:
-                self.flush(index)
-            handle = self._handles[index]
-            if handle is not None:
-                handle.close()
-        used = [
-            (self.paths[i], os.path.getsize(self.paths[i]))
-            for i in range(self.count)
-            if self._handles[i] is not None
-        ]
-        return sorted(used, key=itemgetter(1), reverse=True)
-
-
-def _temp_error(folder: str, error: OSError) -> BatchError:
-    return BatchError(
-        f"cannot write temporary files in {folder}: {_os_reason(error)} "
-        "(TMPDIR chooses where they go)"
-    )
+# ====================================================================== worker tasks
 
 
 def _partition_task(path: str, out_path: str, as_of: int | None, resplit_at: int) -> _Counts:
@@ -997,61 +450,6 @@ class _Progress:
             sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
             self._shown = False
-
-
-# ====================================================================== outputs
-
-
-class _AtomicFile:
-    """A file written under a temporary name beside its target, renamed on commit."""
-
-    def __init__(self, target: str) -> None:
-        self.target = target
-        folder = os.path.dirname(os.path.abspath(target))
-        try:
-            fd, self.temp = tempfile.mkstemp(
-                dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".partial"
-            )
-        except OSError as error:
-            raise BatchError(f"cannot write {target}: {_os_reason(error)}") from None
-        self.handle: IO[bytes] = os.fdopen(fd, "wb", buffering=1 << 20)
-
-    def commit(self) -> None:
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
-        self.handle.close()
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.temp, 0o666 & ~umask)
-        os.replace(self.temp, self.target)
-
-    def discard(self) -> None:
-        with contextlib.suppress(OSError):
-            self.handle.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.temp)
-
-
-class _Spool:
-    """Bytes for stdout or stderr, held in a temp file until the run has succeeded."""
-
-    def __init__(self, folder: str, name: str, stream: IO[bytes]) -> None:
-        self.path = os.path.join(folder, name)
-        self.stream = stream
-        self.handle: IO[bytes] = open(self.path, "wb", buffering=1 << 20)  # noqa: SIM115
-
-    def commit(self) -> None:
-        self.handle.close()
-        with open(self.path, "rb") as spooled:
-            shutil.copyfileobj(spooled, self.stream, 1 << 20)
-        self.stream.flush()
-
-    def discard(self) -> None:
-        with contextlib.suppress(OSError):
-            self.handle.close()
-
-
-Output = _AtomicFile | _Spool
 
 
 # ====================================================================== the run
@@ -1520,47 +918,6 @@ def _run_grouped(
             _write_chunk(out, done)
     streams = [_read_records(out_path), *run.parent_reject_streams()]
     return heapq.merge(*streams, key=_by_ordinal), lines, as_of
-
-
-def _spool_stdin(folder: str, source: _Source, number: int = 0) -> _Source:
-    """A read-once input (stdin or a pipe) copied to a temp file, to be read twice."""
-    if source.path is not None:
-        return source
-    path = os.path.join(folder, f"stream-{number}")
-    try:
-        raw = source.raw_stream()
-        try:
-            with open(path, "wb") as spool:
-                shutil.copyfileobj(raw, spool, 1 << 20)
-        finally:
-            if source.pipe is not None:
-                raw.close()
-    except OSError as error:
-        raise BatchError(f"cannot read input {source.name}: {_os_reason(error)}") from None
-    return _probe(source.name, path)  # still compressed when it came gzipped
-
-
-def _reject_json(record: Record, files: Sequence[tuple[int, str]]) -> bytes:
-    ordinal, kind, payload = record
-    if kind == _LINE_REJECT:
-        name, number = _locate(files, ordinal)
-        obj: dict[str, Any] = {
-            "case": None,
-            "file": name,
-            "line": number,
-            "error": payload.decode(),
-        }
-    else:
-        case, where, index, error = json.loads(payload)
-        name, number = _locate(files, where)
-        obj = {"case": case, "file": name, "line": number, "index": index, "error": error}
-    return _dumps_std(obj) + b"\n"
-
-
-def _open_output(target: str | None, folder: str, name: str, stream: IO[bytes]) -> Output:
-    if target is None:
-        return _Spool(folder, name, stream)
-    return _AtomicFile(target)
 
 
 def run_compute(options: ComputeOptions) -> Summary:

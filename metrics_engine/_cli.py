@@ -1,6 +1,6 @@
 """The ``metrics-engine`` command (also ``python -m metrics_engine``): argument parsing only.
 
-Everything that touches a file is in ``metrics_engine._batch``; this module turns the command
+Everything that touches a file is in the ``metrics_engine._batch*`` modules; this turns the command
 line into options, calls it, prints the warning and the summary, and maps outcomes to exit
 codes: 0 when every case was computed, 1 when something was rejected (or, for ``validate``,
 a problem was found), 2 on a usage error or an unreadable input or calendar file.

@@ -1,0 +1,284 @@
+"""The inputs of a run (batch layer): event files, stdin and pipes, and calendar files.
+
+Input is JSON Lines, many cases, from files or ``-`` (stdin), gzip or not (recognised by its
+first two bytes, whatever the name). Every input is checked readable before any work starts.
+Every line has a global *ordinal* (1, 2, ... across the inputs in the order given); a
+``(file, line)`` table turns an ordinal back into what a user can find. A read-once input
+(stdin, a pipe) that must be read twice is spooled to a temp file first.
+
+Anything that stops a run here is a :class:`BatchError` (exit code 2).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import json
+import os
+import shutil
+import stat
+import struct
+import sys
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO, Any, Final
+
+from metrics_engine._calendar import BusinessCalendar, TeamCalendars
+from metrics_engine._errors import MetricsEngineError
+
+__all__ = [
+    "BatchError",
+    "Calendar",
+    "_Lines",
+    "_Source",
+    "_locate",
+    "_os_reason",
+    "_sources",
+    "_spool_stdin",
+    "load_calendar",
+]
+
+Calendar = BusinessCalendar | TeamCalendars
+
+#: gzip's trailer ends with the uncompressed size modulo 2**32, little-endian (RFC 1952).
+_GZIP_SIZE: Final = struct.Struct("<I")
+
+
+class BatchError(MetricsEngineError):
+    """A run cannot go on: a usage error, an unreadable input or calendar (exit code 2)."""
+
+
+# ====================================================================== inputs
+
+
+#: The first two bytes of every gzip stream (RFC 1952). No JSON text starts with 0x1f.
+_GZIP_MAGIC: Final = b"\x1f\x8b"
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    name: str  # as given on the command line ("-" for stdin)
+    path: str | None  # None: a stream that can be read once (stdin, a pipe)
+    packed: bool = False  # gzip: the file starts with its magic bytes (streams: sniffed on open)
+    pipe: str | None = None  # a named input that is no regular file: read once, like stdin
+
+    def open(self) -> IO[bytes]:
+        if self.path is None:
+            return _sniffed(self.raw_stream())
+        if self.packed:
+            # gzip's readline is buffered C code already
+            return gzip.open(self.path, "rb")  # type: ignore[return-value]
+        return open(self.path, "rb", buffering=1 << 20)
+
+    def raw_stream(self) -> IO[bytes]:
+        """The undecoded bytes of a read-once input: stdin, or a pipe opened now."""
+        if self.pipe is not None:
+            return open(self.pipe, "rb")  # closed by the reader
+        return sys.stdin.buffer
+
+    def estimated_size(self) -> int | None:
+        if self.path is None:
+            return None
+        size = os.stat(self.path).st_size
+        if not self.packed:
+            return size
+        # gzip's trailer holds the uncompressed size modulo 2**32: a good guess below 4 GiB.
+        with open(self.path, "rb") as raw:
+            if size < 18:
+                return size
+            raw.seek(-4, os.SEEK_END)
+            (trailer,) = _GZIP_SIZE.unpack(raw.read(4))
+        return trailer if trailer >= size else size * 8
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream whose first bytes were already read (to sniff them), put back in front."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        super().__init__()
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._head[: len(view)] if self._head else self._rest.read(len(view))
+        self._head = self._head[len(data) :]
+        view[: len(data)] = data
+        return len(data)
+
+
+def _sniffed(raw: IO[bytes]) -> IO[bytes]:
+    """A read-once stream, decompressed when it is a gzip stream (whatever produced it)."""
+    head = raw.read(2)
+    stream = io.BufferedReader(_Prefixed(head, raw), 1 << 20)
+    if head == _GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
+    return stream
+
+
+def _probe(name: str, path: str) -> _Source:
+    """A file input, checked readable (and, when gzip, its first member readable)."""
+    try:
+        with open(path, "rb") as probe:
+            head = probe.read(2)
+        packed = head == _GZIP_MAGIC
+        if packed or name.endswith(".gz"):  # a .gz name that is no gzip fails here
+            with gzip.open(path, "rb") as unpacked:
+                unpacked.read(1)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise BatchError(f"cannot read input {name}: {_os_reason(error)}") from None
+    return _Source(name, path, packed)
+
+
+def _sources(paths: Sequence[str]) -> list[_Source]:
+    """Check that every input can be opened before any work starts."""
+    if not paths:
+        raise BatchError("expected at least one input file (or - for stdin), found none")
+    sources = []
+    stdin_seen = False
+    for name in paths:
+        if name == "-":
+            if stdin_seen:
+                raise BatchError("expected - (stdin) at most once among the inputs, found it twice")
+            stdin_seen = True
+            sources.append(_Source(name, None))
+            continue
+        if _is_pipe(name):
+            # A pipe or process substitution can be read only once: probing it would lose
+            # the bytes read, so it is treated like stdin (and spooled when read twice).
+            sources.append(_Source(name, None, pipe=name))
+            continue
+        sources.append(_probe(name, name))
+    return sources
+
+
+def _is_pipe(name: str) -> bool:
+    try:
+        mode = os.stat(name).st_mode
+    except OSError:
+        return False  # _probe reports why it cannot be read
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def _os_reason(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__
+
+
+class _Lines:
+    """(ordinal, raw line) over all inputs, and the table that maps ordinals back."""
+
+    def __init__(self, sources: Sequence[_Source]) -> None:
+        self.sources = sources
+        self.files: list[tuple[int, str]] = []  # (first ordinal, name), in order
+        self.count = 0  # lines read so far (ordinals handed out)
+
+    @contextlib.contextmanager
+    def reading(self, source: _Source) -> Iterator[IO[bytes]]:
+        """One input, open; the caller numbers its lines from ``count + 1`` and updates
+        ``count``. Read errors become :class:`BatchError`."""
+        if source is self.sources[0]:
+            self.files = []
+            self.count = 0
+        self.files.append((self.count + 1, source.name))
+        try:
+            stream = source.open()
+            try:
+                yield stream
+            finally:
+                if source.path is not None or source.pipe is not None:
+                    stream.close()  # never stdin: it is not ours
+        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:
+            raise BatchError(f"cannot read input {source.name}: {_os_reason(error)}") from None
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        """Every line but blank ones (not events: skipped, not rejected, still numbered)."""
+        for source in self.sources:
+            with self.reading(source) as stream:
+                for ordinal, line in enumerate(stream, self.count + 1):
+                    self.count = ordinal
+                    if line[0] != 0x7B and line.isspace():
+                        continue
+                    yield ordinal, line
+
+
+def _locate(files: Sequence[tuple[int, str]], ordinal: int) -> tuple[str, int]:
+    """(file name, line number from 1) of a global ordinal."""
+    lo, hi = 0, len(files) - 1
+    while lo < hi:  # the last file whose first ordinal is <= ordinal
+        mid = (lo + hi + 1) // 2
+        if files[mid][0] <= ordinal:
+            lo = mid
+        else:
+            hi = mid - 1
+    first, name = files[lo]
+    return name, ordinal - first + 1
+
+
+def _spool_stdin(folder: str, source: _Source, number: int = 0) -> _Source:
+    """A read-once input (stdin or a pipe) copied to a temp file, to be read twice."""
+    if source.path is not None:
+        return source
+    path = os.path.join(folder, f"stream-{number}")
+    try:
+        raw = source.raw_stream()
+        try:
+            with open(path, "wb") as spool:
+                shutil.copyfileobj(raw, spool, 1 << 20)
+        finally:
+            if source.pipe is not None:
+                raw.close()
+    except OSError as error:
+        raise BatchError(f"cannot read input {source.name}: {_os_reason(error)}") from None
+    return _probe(source.name, path)  # still compressed when it came gzipped
+
+
+# ====================================================================== calendars
+
+
+def _read_json_file(path: str, what: str) -> Any:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise BatchError(f"cannot read {what} {path}: {_os_reason(error)}") from None
+    try:
+        return json.loads(data)
+    except ValueError as error:
+        raise BatchError(f"{what} {path}: expected JSON, found a parse error ({error})") from None
+
+
+def load_calendar(
+    calendar: str | None = None,
+    *,
+    team_calendars: str | None = None,
+    timezone: str | None = None,
+) -> Calendar | None:
+    """The calendar of a run from its files; :class:`BatchError` for anything wrong."""
+    if calendar is not None and team_calendars is not None:
+        raise BatchError("expected --calendar or --team-calendars, found both")
+    if timezone is not None and calendar is None:
+        raise BatchError(
+            "--timezone: expected together with --calendar (a Kayako business-hours file), "
+            "found without it"
+        )
+    try:
+        if calendar is not None:
+            obj = _read_json_file(calendar, "calendar")
+            if timezone is not None:
+                return BusinessCalendar.from_kayako(obj, timezone=timezone)
+            return BusinessCalendar.from_dict(obj)
+        if team_calendars is not None:
+            return TeamCalendars.from_dict(_read_json_file(team_calendars, "team calendars"))
+    except BatchError:
+        raise
+    except MetricsEngineError as error:
+        path = calendar if calendar is not None else team_calendars
+        raise BatchError(f"calendar {path}: {error.detail}") from None
+    return None

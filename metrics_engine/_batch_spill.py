@@ -1,0 +1,136 @@
+"""Records and the temp files that hold them (batch layer): chunks, partitions by case.
+
+Everything that leaves a worker is a *record* ``(ordinal, type, payload)``: a row, a rejected
+case or a rejected line (see ``_batch``). Temp files hold marshal'ed lists of them, or of
+``(ordinal, case id text, raw line)`` lines in a partition file: length-prefixed chunks, fast
+to write and read, and only ever read back by the same interpreter that wrote them. A line
+goes to partition ``zlib.crc32(case id text, salt) % count``, so each case lies in one file.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import struct
+import zlib
+from collections.abc import Iterable, Iterator
+from operator import itemgetter
+from typing import IO, Any, Final
+
+from metrics_engine._batch_input import BatchError, _os_reason
+
+__all__ = [
+    "_CASE_REJECT",
+    "_CASE_REPORT",
+    "_CHUNK_LINES",
+    "_LINE_REJECT",
+    "_ROW",
+    "Record",
+    "_Partitions",
+    "_by_ordinal",
+    "_read_chunks",
+    "_read_records",
+    "_temp_error",
+    "_write_chunk",
+    "_write_records",
+]
+
+# Record types. A record is (ordinal, type, payload bytes).
+_ROW: Final = 0  # payload: the encoded row, newline included
+_CASE_REJECT: Final = 1  # payload: JSON [case, line ordinal, index, error]
+_LINE_REJECT: Final = 2  # payload: the error text
+_CASE_REPORT: Final = 3  # payload: JSON of a validate report for one case
+Record = tuple[int, int, bytes]
+_by_ordinal = itemgetter(0)
+
+_CHUNK_LINES: Final = 512  # lines buffered per partition before a write
+_LEN: Final = struct.Struct("<I")
+
+
+# ====================================================================== chunked temp files
+# Temp files hold marshal'ed lists (length-prefixed): fast to write and read, and only ever
+# read back by the same interpreter that wrote them.
+
+
+def _write_chunk(handle: IO[bytes], items: list[Any]) -> None:
+    blob = marshal.dumps(items)
+    handle.write(_LEN.pack(len(blob)))
+    handle.write(blob)
+
+
+def _read_chunks(path: str) -> Iterator[list[Any]]:
+    with open(path, "rb", buffering=1 << 20) as handle:
+        while True:
+            head = handle.read(4)
+            if not head:
+                return
+            (size,) = _LEN.unpack(head)
+            yield marshal.loads(handle.read(size))
+
+
+def _read_records(path: str) -> Iterator[Record]:
+    for chunk in _read_chunks(path):
+        yield from chunk
+
+
+def _write_records(path: str, records: Iterable[Record]) -> None:
+    with open(path, "wb", buffering=1 << 20) as handle:
+        chunk: list[Record] = []
+        for record in records:
+            chunk.append(record)
+            if len(chunk) >= 1024:
+                _write_chunk(handle, chunk)
+                chunk = []
+        if chunk:
+            _write_chunk(handle, chunk)
+
+
+class _Partitions:
+    """P partition files, written by the parent, one buffer each, opened on first use."""
+
+    def __init__(self, folder: str, count: int, salt: int = 0) -> None:
+        self.folder = folder
+        self.count = count
+        self.salt = salt
+        self.paths = [os.path.join(folder, f"part-{salt}-{i:04d}") for i in range(count)]
+        self.buffers: list[list[tuple[int, str, bytes]]] = [[] for _ in range(count)]
+        self._handles: list[IO[bytes] | None] = [None] * count
+
+    def add(self, ordinal: int, key: str, line: bytes) -> None:
+        index = zlib.crc32(key.encode("utf-8", "surrogatepass"), self.salt) % self.count
+        buffer = self.buffers[index]
+        buffer.append((ordinal, key, line))
+        if len(buffer) >= _CHUNK_LINES:
+            self.flush(index)
+
+    def flush(self, index: int) -> None:
+        try:
+            handle = self._handles[index]
+            if handle is None:
+                handle = self._handles[index] = open(self.paths[index], "wb")  # noqa: SIM115
+            _write_chunk(handle, self.buffers[index])
+        except OSError as error:
+            raise _temp_error(self.folder, error) from None
+        self.buffers[index] = []
+
+    def close(self) -> list[tuple[str, int]]:
+        """Flush and close; (path, bytes) of each non-empty partition, largest first."""
+        for index in range(self.count):
+            if self.buffers[index]:
+                self.flush(index)
+            handle = self._handles[index]
+            if handle is not None:
+                handle.close()
+        used = [
+            (self.paths[i], os.path.getsize(self.paths[i]))
+            for i in range(self.count)
+            if self._handles[i] is not None
+        ]
+        return sorted(used, key=itemgetter(1), reverse=True)
+
+
+def _temp_error(folder: str, error: OSError) -> BatchError:
+    return BatchError(
+        f"cannot write temporary files in {folder}: {_os_reason(error)} "
+        "(TMPDIR chooses where they go)"
+    )
