@@ -119,7 +119,7 @@ from metrics_engine._batch_spill import (
 )
 from metrics_engine._errors import MetricsEngineError
 from metrics_engine._events import parse_event, parse_instant
-from metrics_engine._replay import CaseReplay, compute_metrics
+from metrics_engine._replay import CaseReplay, compute_metrics, lenient_order
 from metrics_engine._rules import Rules
 
 __all__ = [
@@ -270,7 +270,7 @@ def _validate_case(
     counts.cases = 1
     problems: list[tuple[int, int, str]] = []  # (line ordinal, index, detail)
     kinds: Counter[str] = Counter()
-    admitted: list[tuple[int, bool, int, Any]] = []
+    admitted: list[tuple[tuple[int, bool], int, Any]] = []
     lenient = not job.strict
     for index, event in enumerate(events):
         kind = event.get("event")
@@ -281,12 +281,12 @@ def _validate_case(
             problems.append((ordinals[index], index, error.detail))
             continue
         if parsed_event is not None:
-            admitted.append((parsed_event.at, parsed_event.kind != "created", index, event))
-    instants = [at for at, _, _, _ in admitted]
+            admitted.append((lenient_order(parsed_event), index, event))
+    instants = [key[0] for key, _, _ in admitted]
     if lenient:  # the order compute_metrics replays in lenient mode
-        admitted.sort(key=itemgetter(0, 1))
+        admitted.sort(key=itemgetter(0))
     replay = CaseReplay(strict=job.strict)
-    for _, _, index, event in admitted:
+    for _, index, event in admitted:
         try:
             replay.apply(event)
         except MetricsEngineError as error:

@@ -11,24 +11,16 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any, Protocol
+from typing import Any
 
+from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._output import FIELDS, Absent, kayako_dict
 from metrics_engine._rules import Rules
 from metrics_engine._state import CaseState, Span
 
 __all__ = ["CalendarLike", "CaseMetrics", "build_metrics"]
 
-
-class _Calendar(Protocol):
-    def epoch_business_seconds(self, a: int, b: int) -> int: ...
-
-
-class _Teams(Protocol):
-    def calendar_for(self, team_key: str | None) -> _Calendar: ...
-
-
-CalendarLike = _Calendar | _Teams
+CalendarLike = BusinessCalendar | TeamCalendars
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,9 +98,9 @@ def _instant(epoch_second: int | None) -> datetime | None:
 
 def _measurer(calendar: CalendarLike, team_segments: list[list[Any]]) -> Callable[[int, int], int]:
     """A function giving the business seconds of ``[a, b)`` for this case."""
-    if not hasattr(calendar, "calendar_for"):
+    if isinstance(calendar, BusinessCalendar):
         return calendar.epoch_business_seconds
-    teams: _Teams = calendar  # type: ignore[assignment]
+    teams = calendar
     starts = [segment[0] for segment in team_segments]
     calendars = [teams.calendar_for(segment[1]) for segment in team_segments]
 

@@ -20,7 +20,7 @@ from metrics_engine._metrics import CaseMetrics, build_metrics
 from metrics_engine._rules import Rules
 from metrics_engine._state import CaseState
 
-__all__ = ["STATE_VERSION", "CaseReplay", "compute_metrics"]
+__all__ = ["STATE_VERSION", "CaseReplay", "compute_metrics", "lenient_order"]
 
 #: Version of the saved-state format; a state of another version is refused.
 STATE_VERSION: Final = 1
@@ -328,13 +328,13 @@ def compute_metrics(
             if event is not None:
                 replay._admit(event, index, apply=limit is None or event.at <= limit)
     else:
-        parsed: list[tuple[int, bool, int, Event]] = []
+        parsed: list[tuple[int, Event]] = []
         for index, raw in enumerate(events):
             event = replay._parse(raw, index)
             if event is not None:
-                parsed.append((event.at, event.kind != "created", index, event))
-        parsed.sort(key=_sort_key)
-        for _, _, index, event in parsed:
+                parsed.append((index, event))
+        parsed.sort(key=lambda item: lenient_order(item[1]))
+        for index, event in parsed:
             replay._admit(event, index, apply=limit is None or event.at <= limit)
     if not replay._applied and replay._last_at is not None and limit is not None:
         raise MetricsEngineError(
@@ -344,8 +344,10 @@ def compute_metrics(
     return replay.metrics(as_of=None if limit is None else _from_epoch(limit))
 
 
-def _sort_key(item: tuple[int, bool, int, Event]) -> tuple[int, bool]:
-    return item[0], item[1]
+def lenient_order(event: Event) -> tuple[int, bool]:
+    """Lenient mode's sort key: by ``at``, ``created`` first in its second (a stable sort
+    keeps stream order otherwise)."""
+    return event.at, event.kind != "created"
 
 
 def _case_of(raw: object) -> object:
