@@ -198,8 +198,62 @@ class CaseReplay:
             self._seen[event.event_id] = content if content is not None else event.content()
         self._last_at = event.at
         if apply:
-            self._state.apply(event, self._rules)
+            self._state.apply(event, self._rules, reopens=reopens)
             self._applied += 1
+
+    def _feed(
+        self,
+        events: Iterable[object],
+        *,
+        limit: int | None = None,
+        problems: list[MetricsEngineError] | None = None,
+        instants: list[int] | None = None,
+    ) -> None:
+        """The replay loop of a whole stream: every path that replays a stream runs this one.
+
+        ``compute_metrics``, the per-case function of batch and Spark, and ``validate`` share
+        it, so that they cannot disagree. Events after ``limit`` (epoch seconds) are checked
+        but not applied. In lenient mode the events are parsed first, then admitted in
+        :func:`lenient_order`. With ``problems`` given, each error is recorded there and the
+        loop goes on with the next event (a failed event changes nothing); otherwise the first
+        error raises. ``instants``, when given, receives the instant of every event parsed.
+        """
+        if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
+            raise MetricsEngineError(
+                f"events: expected an iterable of event objects, found {type(events).__name__}"
+            )
+        strict = self._strict
+        waiting: list[tuple[int, Event]] = []
+        end = self._index
+        for index, raw in enumerate(events, start=self._index):
+            end = index + 1
+            try:
+                event = self._parse(raw, index)
+                if event is not None:
+                    if instants is not None:
+                        instants.append(event.at)
+                    if strict:
+                        self._admit(event, index, apply=limit is None or event.at <= limit)
+                    else:
+                        waiting.append((index, event))
+            except MetricsEngineError as error:
+                if problems is None:
+                    raise
+                problems.append(error)
+        if waiting:
+            waiting.sort(key=lambda item: lenient_order(item[1]))
+            for position, event in waiting:
+                try:
+                    self._admit(event, position, apply=limit is None or event.at <= limit)
+                except MetricsEngineError as error:
+                    if problems is None:
+                        raise
+                    problems.append(error)
+        self._index = end
+
+    def _created_after(self, limit: int | None) -> bool:
+        """Whether the stream fed so far created its case after ``limit``: nothing applied."""
+        return limit is not None and not self._applied and self._last_at is not None
 
     def _error(self, detail: str, index: int | None) -> SequenceError:
         return SequenceError(detail, case=self._error_case, index=index)
@@ -318,25 +372,8 @@ def compute_metrics(
     """
     replay = CaseReplay(calendar=calendar, strict=strict, rules=rules)
     limit = None if as_of is None else parse_as_of(as_of)
-    if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
-        raise MetricsEngineError(
-            f"events: expected an iterable of event objects, found {type(events).__name__}"
-        )
-    if strict:
-        for index, raw in enumerate(events):
-            event = replay._parse(raw, index)
-            if event is not None:
-                replay._admit(event, index, apply=limit is None or event.at <= limit)
-    else:
-        parsed: list[tuple[int, Event]] = []
-        for index, raw in enumerate(events):
-            event = replay._parse(raw, index)
-            if event is not None:
-                parsed.append((index, event))
-        parsed.sort(key=lambda item: lenient_order(item[1]))
-        for index, event in parsed:
-            replay._admit(event, index, apply=limit is None or event.at <= limit)
-    if not replay._applied and replay._last_at is not None and limit is not None:
+    replay._feed(events, limit=limit)
+    if limit is not None and replay._created_after(limit):
         raise MetricsEngineError(
             f"as_of: expected a time at or after creation, found {_iso(limit)}",
             case=replay._error_case,

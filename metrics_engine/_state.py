@@ -22,7 +22,8 @@ same thing everywhere:
    then the status takes effect (a resolved status is a resolution at ``created_at``).
    ``update``: every changed field is set, then the status change takes effect (so a
    resolving event's own assignee change counts in ``agents_to_resolution``).
-   ``message``: the post, then (``Rules.reopen_on_customer_message``) the reopen.
+   ``message``: the post, then the reopen when the replay's admission decided one
+   (``Rules.reopen_on_customer_message``: decided there, once, and passed in).
 2. Then the activity of the actor: touches and the ``*_updated_at`` / ``last_activity_*``
    instants, judged against the requester and assignee as they are after the event.
 
@@ -212,11 +213,18 @@ class CaseState:
 
     # ------------------------------------------------------------------ transitions
 
-    def apply(self, event: Event, rules: Rules) -> None:
-        """Apply one event that the replay has already admitted (order, duplicates...)."""
+    def apply(self, event: Event, rules: Rules, *, reopens: bool = False) -> None:
+        """Apply one event that the replay has already admitted (order, duplicates...).
+
+        ``reopens``: the replay's admission decided that this customer message reopens the
+        case (``Rules.reopen_on_customer_message``); it is decided there only, once, because
+        the reopen's status takes part in the admission's status checks.
+        """
         kind = event.kind
         if kind == "message":
-            self._post(event.actor, event.at, rules, opening=False)
+            self._post(event.actor, event.at, opening=False)
+            if reopens:
+                self._set_status(_REOPENED, event.at, SYSTEM)
         elif kind == "update":
             self._update(event, rules)
         elif kind == "created":
@@ -249,7 +257,7 @@ class CaseState:
         if not outbound:
             self.first_response_start = at
         if event.opening == "message":
-            self._post(event.actor, at, rules, opening=True)
+            self._post(event.actor, at, opening=True)
         status: Status = values["status"]
         self.status_name, self.status_type = status
         self.wait_side = _WAIT_SIDE[status.type]
@@ -297,7 +305,7 @@ class CaseState:
         if status is not None and status.name != self.status_name:
             self._set_status(status, at, event.actor)
 
-    def _post(self, actor: Actor, at: int, rules: Rules, *, opening: bool) -> None:
+    def _post(self, actor: Actor, at: int, *, opening: bool) -> None:
         """A public post: the opening post of ``created`` or a public message."""
         role = actor.role
         if role == "system":
@@ -327,13 +335,6 @@ class CaseState:
         if actor.key == self.assignee:
             self.last_reply_by_assignee_at = at
         self.last_replier = actor.raw
-        if (
-            not opening
-            and role == "customer"
-            and rules.reopen_on_customer_message
-            and self.status_type == "COMPLETED"
-        ):
-            self._set_status(_REOPENED, at, SYSTEM)
 
     def _activity(self, actor: Actor, at: int) -> None:
         role = actor.role
