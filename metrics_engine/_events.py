@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, Literal, NamedTuple
 
 from dateutil.parser import isoparse
 
@@ -26,21 +26,43 @@ __all__ = [
     "SYSTEM",
     "Actor",
     "Event",
+    "EventKind",
+    "Opening",
+    "Role",
     "Status",
+    "StatusType",
     "Value",
     "id_text",
     "parse_event",
     "parse_instant",
 ]
 
-KINDS: Final = frozenset({"created", "message", "note", "update"})
+EventKind = Literal["created", "message", "note", "update"]
+Role = Literal["agent", "customer", "system"]
+StatusType = Literal["NEW", "OPEN", "PENDING", "COMPLETED", "CLOSED"]
+Opening = Literal["message", "note", "none"]
+
+#: Each event kind by its name: a lookup that also types the name.
+_KIND_BY_NAME: Final[dict[str, EventKind]] = {
+    "created": "created",
+    "message": "message",
+    "note": "note",
+    "update": "update",
+}
+KINDS: Final = frozenset(_KIND_BY_NAME)
 
 #: The case fields an event can set, in the order they are reported.
 FIELD_NAMES: Final = ("requester", "status", "assignee", "team", "priority", "type", "sla")
 _FIELD_SET: Final = frozenset(FIELD_NAMES)
 _ID_FIELDS: Final = frozenset({"requester", "assignee", "team"})
-_STATUS_TYPES: Final = frozenset({"NEW", "OPEN", "PENDING", "COMPLETED", "CLOSED"})
-_ROLES: Final = {
+_STATUS_TYPES: Final[dict[str, StatusType]] = {
+    "NEW": "NEW",
+    "OPEN": "OPEN",
+    "PENDING": "PENDING",
+    "COMPLETED": "COMPLETED",
+    "CLOSED": "CLOSED",
+}
+_ROLES: Final[dict[str, Role]] = {
     "agent": "agent",
     "customer": "customer",
     "system": "system",
@@ -48,7 +70,7 @@ _ROLES: Final = {
     "admin": "agent",
     "collaborator": "agent",
 }
-_OPENINGS: Final = frozenset({"message", "note", "none"})
+_OPENINGS: Final[dict[str, Opening]] = {"message": "message", "note": "note", "none": "none"}
 
 #: A value of priority, type or sla: compared by value, so ``11`` and ``"11"`` differ.
 Value = str | int | None
@@ -58,13 +80,13 @@ class Status(NamedTuple):
     """A status: its name (what makes two statuses equal) and its status type."""
 
     name: str
-    type: str
+    type: StatusType
 
 
 class Actor(NamedTuple):
     """Who did it. ``key`` is the id as text (for comparisons), ``raw`` the id as given."""
 
-    role: str
+    role: Role
     key: str | None
     raw: str | int | None
 
@@ -81,12 +103,12 @@ class Event(NamedTuple):
     :class:`Status`. A private message is parsed as a ``note``.
     """
 
-    kind: str
+    kind: EventKind
     at: int
     actor: Actor
     event_id: str | None
     values: Mapping[str, Any]
-    opening: str
+    opening: Opening | Literal[""]  # "" on every kind but created
     public: bool
     case_key: str
     case_raw: str | int
@@ -188,12 +210,14 @@ def parse_event(
     """
     if type(raw) is not dict and not isinstance(raw, Mapping):
         raise EventError(f"expected an event object, found {_show(raw)}")
-    kind = raw.get("event")
-    if type(kind) is not str or kind not in KINDS:
-        if lenient and isinstance(kind, str):
+    kind_raw = raw.get("event")
+    kind = _KIND_BY_NAME.get(kind_raw) if type(kind_raw) is str else None
+    if kind is None:
+        if lenient and isinstance(kind_raw, str):
             return None
         raise EventError(
-            f"field 'event': expected one of created, message, note, update, found {_show(kind)}"
+            "field 'event': expected one of created, message, note, update, "
+            f"found {_show(kind_raw)}"
         )
     if "case" not in raw:
         raise EventError("field 'case': expected a case id, found nothing")
@@ -229,7 +253,7 @@ def parse_event(
         raise EventError(f"field 'changes': expected only on an update event, found on {kind}")
 
     values: Mapping[str, Any] = _NO_VALUES
-    opening = ""
+    opening: Opening | Literal[""] = ""
     public = False
     if kind == "message":
         flag = raw.get("public", True)
@@ -278,11 +302,12 @@ def _parse_actor(raw: object) -> Actor:
     return Actor(role, key, user if type(user) is str else int(user))
 
 
-def _parse_opening(raw: object) -> str:
+def _parse_opening(raw: object) -> Opening:
     if raw is None:
         return "message"
-    if isinstance(raw, str) and raw.lower() in _OPENINGS:
-        return raw.lower()
+    opening = _OPENINGS.get(raw.lower()) if isinstance(raw, str) else None
+    if opening is not None:
+        return opening
     raise EventError(f"field 'opening': expected message, note or none, found {_show(raw)}")
 
 
@@ -319,8 +344,9 @@ def parse_status(raw: object, where: str) -> Status:
     """A status type name (any case) or ``{"name": ..., "type": ...}`` for a custom one."""
     if isinstance(raw, str):
         upper = raw.upper()
-        if upper in _STATUS_TYPES:
-            return Status(upper, upper)
+        known = _STATUS_TYPES.get(upper)
+        if known is not None:
+            return Status(known, known)
         raise EventError(
             f"{where}: expected NEW, OPEN, PENDING, COMPLETED, CLOSED or a custom status "
             f"object, found {_show(raw)}"
@@ -330,12 +356,13 @@ def parse_status(raw: object, where: str) -> Status:
         status_type = raw.get("type")
         if not isinstance(name, str) or not name:
             raise EventError(f"{where}.name: expected a non-empty string, found {_show(name)}")
-        if not isinstance(status_type, str) or status_type.upper() not in _STATUS_TYPES:
+        known = _STATUS_TYPES.get(status_type.upper()) if isinstance(status_type, str) else None
+        if known is None:
             raise EventError(
                 f"{where}.type: expected NEW, OPEN, PENDING, COMPLETED or CLOSED, "
                 f"found {_show(status_type)}"
             )
-        return Status(name, status_type.upper())
+        return Status(name, known)
     if raw is None:
         raise EventError(f"{where}: expected a status, found null")
     raise EventError(f"{where}: expected a status name or object, found {_show(raw)}")

@@ -34,16 +34,17 @@ the start of an open span to the reopen.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, Literal
 
-from metrics_engine._events import SYSTEM, Actor, Event, Status
+from metrics_engine._events import SYSTEM, Actor, Event, Status, StatusType, Value
 from metrics_engine._rules import Rules
 
 __all__ = ["CaseState"]
 
 _RESOLVED: Final = frozenset({"COMPLETED", "CLOSED"})
 #: Which side waits while the case has a status type (SPEC section 3, Waits).
-_WAIT_SIDE: Final[dict[str, str | None]] = {
+WaitSide = Literal["customer", "agent"]
+_WAIT_SIDE: Final[dict[StatusType, WaitSide | None]] = {
     "NEW": "customer",
     "OPEN": "customer",
     "PENDING": "agent",
@@ -123,11 +124,11 @@ class CaseState:
     requester: str | None
     assignee: str | None
     team: str | None
-    priority: Any
-    type: Any
-    sla: Any
+    priority: Value
+    type: Value
+    sla: Value
     status_name: str
-    status_type: str
+    status_type: StatusType
     resolved: bool
     # counters
     agent_touch_count: int
@@ -171,11 +172,11 @@ class CaseState:
     first_response_start: int | None
     first_response: Span | None
     # waits and teams
-    wait_side: str | None
+    wait_side: WaitSide | None
     wait_start: int
     customer_waits: list[Span]
     agent_waits: list[Span]
-    team_segments: list[list[Any]]  # [start, team id as text or None]
+    team_segments: list[list[int | str | None]]  # [start, team id as text or None]
 
     def __init__(self) -> None:
         self.case_raw = None
