@@ -93,8 +93,11 @@ def validate_case(
     """
     problems: list[MetricsEngineError] = []
     instants: list[int] = []
+    replay = CaseReplay(strict=strict, rules=rules)
     try:
-        CaseReplay(strict=strict, rules=rules)._feed(events, problems=problems, instants=instants)
+        replay._feed(events, problems=problems, instants=instants)
     except MetricsEngineError as error:  # the stream itself is not a sequence of events
         problems.append(error)
+    if not problems and not replay._applied:  # nothing to read metrics from
+        problems.append(replay._nothing_applied())
     return Problems(problems, instants)

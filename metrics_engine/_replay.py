@@ -255,6 +255,12 @@ class CaseReplay:
         """Whether the stream fed so far created its case after ``limit``: nothing applied."""
         return limit is not None and not self._applied and self._last_at is not None
 
+    def _nothing_applied(self) -> MetricsEngineError:
+        return MetricsEngineError(
+            "expected a created event before reading metrics, found no applied event",
+            case=self._error_case,
+        )
+
     def _error(self, detail: str, index: int | None) -> SequenceError:
         return SequenceError(detail, case=self._error_case, index=index)
 
@@ -264,10 +270,7 @@ class CaseReplay:
         """The 41 fields at ``as_of`` (default: the last applied event's instant)."""
         state = self._state
         if not self._applied:
-            raise MetricsEngineError(
-                "expected a created event before reading metrics, found no applied event",
-                case=self._error_case,
-            )
+            raise self._nothing_applied()
         at = state.last_at if as_of is None else parse_as_of(as_of)
         if at < state.created_at:
             raise MetricsEngineError(

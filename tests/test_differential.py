@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import metrics_engine as me
 from metrics_engine.testing import calendars, event_streams, team_calendars
+from tests.breakage import break_stream
 from tests.reference.ref_calendar import RefError
 from tests.reference.ref_replay import ref_compute
 
@@ -112,22 +113,5 @@ def test_team_calendar_fields_agree(events: list[dict[str, Any]], calendar: dict
 def test_shuffled_and_broken_streams_agree(
     events: list[dict[str, Any]], seed: int, strict: bool
 ) -> None:
-    rng = random.Random(seed)
-    events = [dict(event) for event in events]
-    for _ in range(rng.randint(1, 3)):
-        if not events:
-            break
-        i = rng.randrange(len(events))
-        how = rng.choice(["swap", "kind", "naive", "drop", "dup"])
-        if how == "swap":
-            j = rng.randrange(len(events))
-            events[i], events[j] = events[j], events[i]
-        elif how == "kind":
-            events[i]["event"] = "tag_added"
-        elif how == "naive":
-            events[i]["at"] = str(events[i]["at"])[:19]
-        elif how == "drop":
-            del events[i]
-        elif events:
-            events.insert(i, dict(events[rng.randrange(len(events))]))
+    events = break_stream(events, random.Random(seed))
     compare(events, strict=strict)
