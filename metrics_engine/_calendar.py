@@ -37,6 +37,7 @@ from metrics_engine._calendar_spec import (
     parse_calendar,
 )
 from metrics_engine._errors import CalendarError
+from metrics_engine._events import MAX_INT_DIGITS, int_fits
 from metrics_engine._kayako_hours import kayako_to_canonical
 
 if TYPE_CHECKING:
@@ -336,6 +337,11 @@ class TeamCalendars:
                 f"team calendars: expected a BusinessCalendar as the default, "
                 f"found {type(default).__name__}"
             )
+        if teams is not None and not isinstance(teams, Mapping):
+            raise CalendarError(
+                "team calendars: expected 'teams' as a mapping of team ids to calendars, "
+                f"found {type(teams).__name__}"
+            )
         by_text: dict[str, BusinessCalendar] = {}
         for key, calendar in (teams or {}).items():
             text = _team_text(key)
@@ -481,6 +487,11 @@ def _team_text(key: object) -> str:
         raise CalendarError(
             f"team calendars: expected a team id as a string or an integer, "
             f"found {type(key).__name__} {key!r}"
+        )
+    if isinstance(key, int) and not int_fits(key):
+        raise CalendarError(
+            f"team calendars: expected a team id of at most {MAX_INT_DIGITS} digits, "
+            "found a longer integer"
         )
     return str(key)
 

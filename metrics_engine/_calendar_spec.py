@@ -300,7 +300,10 @@ def _reject_unknown_keys(obj: Mapping[object, object], known: Sequence[str], whe
 
 def _show(value: object) -> str:
     """A short one-line rendering of a found value: its repr, or its type when long."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # an integer too long for text, a deep nesting
+        return f"{type(value).__name__} (too large to show)"
     if len(text) > 60:
         return f"{type(value).__name__} {text[:50]}…"
     return text

@@ -23,6 +23,7 @@ from metrics_engine._errors import EventError
 __all__ = [
     "FIELD_NAMES",
     "KINDS",
+    "MAX_INT_DIGITS",
     "SYSTEM",
     "Actor",
     "Event",
@@ -33,6 +34,7 @@ __all__ = [
     "StatusType",
     "Value",
     "id_text",
+    "int_fits",
     "parse_event",
     "parse_instant",
 ]
@@ -127,14 +129,33 @@ class Event(NamedTuple):
         )
 
 
+#: Integers in events (ids, and priority, type or sla values) have at most this many digits.
+#: An id compares by its text, and Python writes an integer as text only up to a limit that
+#: each interpreter may set (4300 digits by default, never below 640); a bound under every
+#: such limit gives each id the same text everywhere. Longer integers are an error.
+MAX_INT_DIGITS: Final = 600
+_INT_BOUND: Final = 10**MAX_INT_DIGITS
+_TOO_LONG: Final = f"an integer of more than {MAX_INT_DIGITS} digits"
+
+
+def int_fits(value: int) -> bool:
+    """Whether an integer has at most :data:`MAX_INT_DIGITS` digits (and so has a text)."""
+    return -_INT_BOUND < value < _INT_BOUND
+
+
 def id_text(value: object, what: str) -> str:
     """The comparison key of an id: its text. Strings and integers only."""
     if type(value) is str:
         return value
-    if type(value) is int:
+    if type(value) is int and -_INT_BOUND < value < _INT_BOUND:
         return str(value)
-    if isinstance(value, int) and not isinstance(value, bool):  # an int subclass
-        return str(int(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = int(value)  # an int subclass counts as its plain value
+        if -_INT_BOUND < number < _INT_BOUND:
+            return str(number)
+        raise EventError(
+            f"{what}: expected an integer id of at most {MAX_INT_DIGITS} digits, found {_TOO_LONG}"
+        )
     raise EventError(f"{what}: expected a string or integer id, found {_show(value)}")
 
 
@@ -326,8 +347,13 @@ def _parse_values(raw: object, key: str, *, initial: bool) -> dict[str, Any]:
             values[name] = None
         elif name in _ID_FIELDS:
             values[name] = value if type(value) is str else id_text(value, f"field '{key}.{name}'")
-        elif type(value) is str or type(value) is int:
+        elif type(value) is str or (type(value) is int and -_INT_BOUND < value < _INT_BOUND):
             values[name] = value
+        elif type(value) is int:
+            raise EventError(
+                f"field '{key}.{name}': expected a string, an integer of at most "
+                f"{MAX_INT_DIGITS} digits or null, found {_TOO_LONG}"
+            )
         else:
             raise EventError(
                 f"field '{key}.{name}': expected a string, an integer or null, found {_show(value)}"
@@ -372,7 +398,10 @@ def _show(value: object) -> str:
     """A short, one-line rendering of a found value for an error message."""
     if value is None:
         return "null"
-    text = repr(value)
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # an integer too long for text, a deep nesting
+        return f"{type(value).__name__} (too large to show)"
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{type(value).__name__} {text}"

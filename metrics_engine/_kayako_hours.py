@@ -47,6 +47,11 @@ def _decode(value: object, where: str) -> object:
         return json.loads(value)
     except json.JSONDecodeError as error:
         raise CalendarError(f"{where}: expected JSON text, found invalid JSON ({error})") from None
+    except RecursionError:
+        # The decoder recurses once per level: text nested deeper than Python's stack allows.
+        raise CalendarError(
+            f"{where}: expected JSON text, found JSON nested too deeply to read"
+        ) from None
 
 
 def _unwrap(value: object) -> Mapping[object, object]:
@@ -63,7 +68,7 @@ def _week_from_zones(zones: Mapping[object, object]) -> dict[str, list[Interval]
         day_name = name.lower() if isinstance(name, str) else None
         if day_name not in _DAY_NAMES:
             raise CalendarError(
-                f"Kayako zones: expected day names monday … sunday, found {name!r:.60}"
+                f"Kayako zones: expected day names monday … sunday, found {_show(name)}"
             )
         key = _WEEKDAY_KEYS[_DAY_NAMES.index(day_name)]
         if key in week:
@@ -96,7 +101,7 @@ def _iso_date(value: object, where: str) -> str:
     """'DD/MM/YYYY' → 'YYYY-MM-DD' (the canonical parser checks that the date exists)."""
     match = _KAYAKO_DATE.fullmatch(value) if isinstance(value, str) else None
     if match is None:
-        raise CalendarError(f"{where}: expected 'date' as DD/MM/YYYY, found {value!r:.60}")
+        raise CalendarError(f"{where}: expected 'date' as DD/MM/YYYY, found {_show(value)}")
     day, month, year = match.groups()
     return f"{year}-{month}-{day}"
 
@@ -104,12 +109,12 @@ def _iso_date(value: object, where: str) -> str:
 def _intervals_from_slots(slots: object, where: str) -> list[Interval]:
     """Hour slots → merged [start, end] intervals: [9, 10, 11, 15] → 09:00–12:00, 15:00–16:00."""
     if not isinstance(slots, list):
-        raise CalendarError(f"{where}: expected a list of hour slots, found {slots!r:.60}")
+        raise CalendarError(f"{where}: expected a list of hour slots, found {_show(slots)}")
     hours = set()
     for slot in slots:
         # bool is an int in Python, but true is not an hour.
         if isinstance(slot, bool) or not isinstance(slot, int) or not 0 <= slot <= 23:
-            raise CalendarError(f"{where}: expected hour slots 0 … 23, found {slot!r:.60}")
+            raise CalendarError(f"{where}: expected hour slots 0 … 23, found {_show(slot)}")
         hours.add(slot)
     intervals: list[Interval] = []
     run_start: int | None = None
@@ -126,3 +131,12 @@ def _expect_mapping(value: object, where: str) -> Mapping[object, object]:
     if not isinstance(value, Mapping):
         raise CalendarError(f"{where}: expected an object, found {type(value).__name__}")
     return value
+
+
+def _show(value: object) -> str:
+    """A found value for a one-line message: its repr cut to 60 characters, or its type when
+    it has no printable repr (an integer too long for text, a nesting too deep)."""
+    try:
+        return f"{value!r:.60}"
+    except (ValueError, RecursionError):
+        return f"{type(value).__name__} (too large to show)"
