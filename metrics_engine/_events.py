@@ -1,4 +1,4 @@
-"""The event model and the parsing of one event (SPEC sections 1 and 2).
+"""The event model and the parsing of one event (docs/events.md).
 
 An event arrives as a JSON object (a ``dict``) and leaves as an immutable :class:`Event`
 whose values are already normalised: instants are UTC epoch seconds truncated toward the
@@ -162,7 +162,7 @@ def id_text(value: object, what: str) -> str:
 def parse_instant(value: object, what: str) -> int:
     """An ISO-8601 string with an offset, or an aware datetime, as UTC epoch seconds.
 
-    Sub-second parts are dropped toward the past (SPEC section 1). ``datetime.fromisoformat``
+    Sub-second parts are dropped toward the past (docs/events.md). ``datetime.fromisoformat``
     reads the usual forms; the ISO forms it refuses (a lower-case ``z``, ``24:00``, the basic
     format without separators) are read with dateutil's ``isoparse``.
     """

@@ -1,4 +1,4 @@
-"""The shape of Kayako's ``case_metric`` object (SPEC section 6): names, order, encodings.
+"""The shape of Kayako's ``case_metric`` object (docs/metrics.md): names, order, encodings.
 
 Pure formatting: it knows which field is a timestamp, a user, a flag or an integer, and
 how each is written, but nothing about how a value was computed.

@@ -1,4 +1,4 @@
-"""Replaying a case: the sequence rules (SPEC sections 2, 5 and 7) around the state machine.
+"""Replaying a case: the sequence rules (docs/events.md) around the state machine.
 
 :class:`CaseReplay` admits events one at a time — one case, ``created`` first and once,
 duplicates by id, non-decreasing ``at``, one type per status name — and hands each admitted
@@ -60,7 +60,7 @@ def _digest(content: tuple[object, ...]) -> str:
 
 
 class CaseReplay:
-    """One case, one event at a time. See SPEC section 5.
+    """One case, one event at a time (see the README and docs/events.md).
 
     ``apply`` raises on a decreasing ``at`` in both modes (it cannot re-sort what it has
     applied); lenient mode still skips unknown event kinds. A failed ``apply`` leaves the
@@ -367,7 +367,7 @@ def compute_metrics(
     strict: bool = True,
     rules: Rules = Rules(),  # noqa: B008 - Rules is frozen, so a shared default is safe
 ) -> CaseMetrics:
-    """The metrics of one case from its whole event stream (SPEC section 5).
+    """The metrics of one case from its whole event stream (docs/metrics.md).
 
     The whole stream is validated; events after ``as_of`` are checked but not applied. In
     lenient mode the events are first sorted by ``at`` (``created`` first in its second,

@@ -1,4 +1,4 @@
-"""The replay state machine: every transition rule of SPEC sections 1–3 and 9, in one place.
+"""The replay state machine: every transition rule of docs/metrics.md, in one place.
 
 Theory of operation
 -------------------
@@ -42,7 +42,7 @@ from metrics_engine._rules import Rules
 __all__ = ["CaseState"]
 
 _RESOLVED: Final = frozenset({"COMPLETED", "CLOSED"})
-#: Which side waits while the case has a status type (SPEC section 3, Waits).
+#: Which side waits while the case has a status type (docs/metrics.md, "Waits").
 WaitSide = Literal["customer", "agent"]
 _WAIT_SIDE: Final[dict[StatusType, WaitSide | None]] = {
     "NEW": "customer",

@@ -193,7 +193,7 @@ _ZONES = (
 
 @st.composite
 def calendars(draw: st.DrawFn, *, holidays: bool = True) -> dict[str, Any]:
-    """A canonical calendar object (SPEC section 4) with at least one open interval."""
+    """A canonical calendar object (docs/calendars.md) with at least one open interval."""
     week: dict[str, list[list[str]]] = {}
     for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
         count = draw(st.integers(0, 3))
