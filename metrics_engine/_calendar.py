@@ -13,6 +13,13 @@ The list is built lazily, a calendar year at a time, on the first query that rea
 and the whole built range is re-merged so that intervals that touch or overlap across a year
 boundary never count a second twice. Building is the only place that does time-zone work.
 
+Threads. The built time line is one snapshot (the two lists and the covered range), published
+by a single attribute store once complete and never changed after. A query reads it once,
+without a lock, so it sees the old line or the new one, never half of each. Building runs under
+the calendar's lock, the only way into the year cache and into the ``holidays`` object (which
+fills its years in place when asked about a date); a thread that waited for the lock first
+checks whether another has built what it needs meanwhile.
+
 Which local dates can reach an instant: a date's intervals lie between its local midnight and
 the local midnight two days later, and a UTC offset is less than one day, so the intervals of
 local date D lie strictly between UTC midnight of D minus one day and UTC midnight of D plus
@@ -25,6 +32,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from itertools import chain
+from threading import Lock
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -71,6 +79,12 @@ _LAST_SUPPORTED = (_LAST_DATE.toordinal() - _EPOCH_ORDINAL) * SECONDS_PER_DAY - 
 # A zero-length interval before any real one, so that a bisect never returns 0.
 _SENTINEL = -(2**62)
 
+# A built time line (bounds, cumulative, covered_from, covered_until): flat merged bounds
+# [start0, end0, start1, end1, ...] in epoch seconds, sentinel first; cumulative[k], the open
+# seconds from the sentinel up to bounds[k]; the instants whose every reaching date is built
+# (covered_from > covered_until when none). A plain tuple, unpacked in one step on the hot path.
+_TimeLine = tuple[list[int], list[int], int, int]
+
 _SEARCH_STEP_SECONDS = 366 * SECONDS_PER_DAY
 _SEARCH_YEARS = 10
 
@@ -78,24 +92,16 @@ _SEARCH_YEARS = 10
 class BusinessCalendar:
     """Open business seconds of one calendar; build it with ``from_dict`` or ``from_kayako``.
 
-    Immutable from the outside; it caches the years it has built.
+    Immutable from the outside; it caches the years it has built. Safe to share between
+    threads: every answer is the one a calendar used by a single thread would give.
     """
 
-    __slots__ = (
-        "_bounds",
-        "_covered_from",
-        "_covered_until",
-        "_cumulative",
-        "_years",
-    )
+    __slots__ = ("_build_lock", "_line", "_years")
 
-    # Flat merged bounds [start0, end0, start1, end1, ...] in epoch seconds, sentinel first.
-    _bounds: list[int]
-    # _cumulative[k]: open seconds from the sentinel up to _bounds[k].
-    _cumulative: list[int]
-    # Instants whose every reaching date is built; _covered_from > _covered_until when empty.
-    _covered_from: int
-    _covered_until: int
+    # The current snapshot; replaced whole, under _build_lock, never changed in place.
+    _line: _TimeLine
+    # Held while building; guards _years (and the holidays object inside it) and _line's writes.
+    _build_lock: Lock
     _years: _YearBuilder
 
     def __init__(self, spec: CalendarSpec) -> None:
@@ -106,10 +112,8 @@ class BusinessCalendar:
                 f"or from_kayako), found {type(spec).__name__}"
             )
         self._years = _YearBuilder(spec)
-        self._bounds = [_SENTINEL, _SENTINEL]
-        self._cumulative = [0, 0]
-        self._covered_from = 0
-        self._covered_until = -1
+        self._build_lock = Lock()
+        self._line = ([_SENTINEL, _SENTINEL], [0, 0], 0, -1)  # nothing built, nothing covered
 
     @classmethod
     def from_dict(cls, obj: Mapping[str, object]) -> BusinessCalendar:
@@ -174,10 +178,10 @@ class BusinessCalendar:
     def _open_seconds_between(self, start: int, end: int) -> int:
         if start > end:
             return -self._open_seconds_between(end, start)
-        if start < self._covered_from or end > self._covered_until:
-            self._cover(start, end)
-        bounds = self._bounds
-        cumulative = self._cumulative
+        # One read of the snapshot: everything below uses these locals only.
+        bounds, cumulative, covered_from, covered_until = self._line
+        if start < covered_from or end > covered_until:
+            bounds, cumulative, covered_from, covered_until = self._cover(start, end)
         # i (j) is odd when start (end) lies inside an open interval that began at bounds[i-1];
         # even when it lies in a closed gap after the interval that ended at bounds[i-1].
         i = bisect_right(bounds, start)
@@ -189,61 +193,75 @@ class BusinessCalendar:
             - (start - bounds[i - 1]) * (i & 1)
         )
 
-    def _open_seconds_before(self, epoch_second: int) -> int:
-        """Open seconds from the sentinel to an instant that is covered."""
-        i = bisect_right(self._bounds, epoch_second)
-        return self._cumulative[i - 1] + (epoch_second - self._bounds[i - 1]) * (i & 1)
-
     def _find_open_second(self, start: int, seconds: int, limit: int) -> int:
         """The first instant after ``seconds`` open seconds from ``start``, at most ``limit``."""
         horizon = start
+        line = self._line
         while True:
             # Widen a year at a time: most answers are near, and building is the costly part.
             horizon = min(horizon + _SEARCH_STEP_SECONDS, limit)
-            if start < self._covered_from or horizon > self._covered_until:
-                self._cover(start, horizon)
-            target = self._open_seconds_before(start) + seconds
+            if start < line[2] or horizon > line[3]:
+                line = self._cover(start, horizon)
+            bounds, cumulative, _, covered_until = line
+            target = _open_seconds_before(line, start) + seconds
             # The first bound whose accumulated open seconds reach the target is an interval's
             # end (a start never adds), so the answer lies inside that interval or at its end.
-            k = bisect_left(self._cumulative, target)
-            if k < len(self._bounds):
-                found = self._bounds[k] - (self._cumulative[k] - target)
+            k = bisect_left(cumulative, target)
+            if k < len(bounds):
+                found = bounds[k] - (cumulative[k] - target)
                 # Past the covered range an interval of an unbuilt date could still come first.
-                if found <= self._covered_until:
+                if found <= covered_until:
                     if found <= limit:
                         return found
                     break
             if horizon >= limit:
                 break
-        available = self._open_seconds_before(limit) - self._open_seconds_before(start)
+        # Both ways out of the loop leave ``limit`` covered by ``line``.
+        available = _open_seconds_before(line, limit) - _open_seconds_before(line, start)
         raise CalendarError(
             f"add_business_seconds: expected {seconds} business seconds within ten calendar "
             f"years, found {available}"
         )
 
-    def _cover(self, start: int, end: int) -> None:
-        """Build every year whose dates can reach [start, end] and re-merge the time line."""
+    def _cover(self, start: int, end: int) -> _TimeLine:
+        """A time line covering [start, end]: built, merged and published if not yet there."""
         if start < _FIRST_SUPPORTED or end > _LAST_SUPPORTED:
             raise CalendarError(
                 f"business time: expected instants from {_show_epoch(_FIRST_SUPPORTED)} "
                 f"to {_show_epoch(_LAST_SUPPORTED)}, found "
                 f"{_show_epoch(start)} to {_show_epoch(end)}"
             )
-        first_year = _utc_date(start - _REACH_BEFORE_SECONDS).year
-        last_year = _utc_date(end + _REACH_AFTER_SECONDS).year
-        if self._covered_from <= self._covered_until:
-            first_year = min(first_year, self._years.first_year)
-            last_year = max(last_year, self._years.last_year)
-        self._years.build(first_year, last_year)
-        self._bounds, self._cumulative = _merge(self._years.intervals(first_year, last_year))
-        first_date = max(date(first_year, 1, 1), _FIRST_DATE)
-        last_date = min(date(last_year, 12, 31), _LAST_DATE)
-        self._covered_from = _utc_midnight(first_date) + _REACH_BEFORE_SECONDS
-        self._covered_until = _utc_midnight(last_date) - _REACH_AFTER_SECONDS
+        with self._build_lock:
+            line = self._line
+            covered_from, covered_until = line[2], line[3]
+            if covered_from <= start and end <= covered_until:
+                return line  # another thread built it while this one waited for the lock
+            years = self._years
+            first_year = _utc_date(start - _REACH_BEFORE_SECONDS).year
+            last_year = _utc_date(end + _REACH_AFTER_SECONDS).year
+            if covered_from <= covered_until:
+                first_year = min(first_year, years.first_year)
+                last_year = max(last_year, years.last_year)
+            years.build(first_year, last_year)
+            bounds, cumulative = _merge(years.intervals(first_year, last_year))
+            first_date = max(date(first_year, 1, 1), _FIRST_DATE)
+            last_date = min(date(last_year, 12, 31), _LAST_DATE)
+            line = (
+                bounds,
+                cumulative,
+                _utc_midnight(first_date) + _REACH_BEFORE_SECONDS,
+                _utc_midnight(last_date) - _REACH_AFTER_SECONDS,
+            )
+            self._line = line  # published whole: readers see the old line or this one
+        return line
 
 
 class _YearBuilder:
-    """Turns the spec into open intervals (epoch seconds, unmerged), one calendar year at a time."""
+    """Turns the spec into open intervals (epoch seconds, unmerged), one calendar year at a time.
+
+    Not safe for threads on its own: only ``BusinessCalendar._cover`` calls it, under the
+    calendar's lock (the holidays object inside changes itself when asked about a date).
+    """
 
     __slots__ = (
         "_by_year",
@@ -433,6 +451,13 @@ def _moment_error(moment: object) -> CalendarError:
         f"business time: expected a timezone-aware datetime, found {type(moment).__name__} "
         f"{moment!r:.60}"
     )
+
+
+def _open_seconds_before(line: _TimeLine, epoch_second: int) -> int:
+    """Open seconds from the sentinel to an instant that ``line`` covers."""
+    bounds, cumulative = line[0], line[1]
+    i = bisect_right(bounds, epoch_second)
+    return cumulative[i - 1] + (epoch_second - bounds[i - 1]) * (i & 1)
 
 
 def _merge(intervals: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
