@@ -1,9 +1,11 @@
 """Benchmark of BusinessCalendar.business_seconds against the slow reference.
 
-Run from the repository root: ``python benchmarks/bench_calendar.py``. It prints the median
+Run from the repository root: ``python -m benchmarks.bench_calendar``. It prints the median
 time per call for spans of one hour, day, month, year and ten years (US federal holidays,
-America/New_York, Mon–Fri 09:00–17:00), the ratios 10 y / 1 h and reference / ours, and the
-time to build one calendar year. It asserts nothing about timing: numbers depend on the machine.
+America/New_York, Mon–Fri 09:00–17:00), the ratios 10 y / 1 h and reference / ours, the time
+to build one calendar year, and the time per call when several threads share one calendar
+(built years are read without a lock). It asserts nothing about timing: numbers depend on the
+machine.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import platform
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -110,6 +113,30 @@ def year_build_milliseconds() -> tuple[float, float]:
     return statistics.median(single), statistics.median(decade)
 
 
+def shared_microseconds_per_call(calendar: BusinessCalendar, threads: int) -> float:
+    """Wall time per call, over all threads, when ``threads`` threads share one warm calendar."""
+    pairs = [
+        (int(start.timestamp()), int((start + SPANS["1 month"]).timestamp())) for start in STARTS
+    ]
+    calls_per_thread = 10_000
+
+    def work() -> None:
+        for _ in range(calls_per_thread // len(pairs)):
+            for start, end in pairs:
+                calendar.epoch_business_seconds(start, end)
+
+    samples = []
+    for _ in range(5):
+        workers = [threading.Thread(target=work) for _ in range(threads)]
+        started = time.perf_counter_ns()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        samples.append((time.perf_counter_ns() - started) / 1000 / (threads * calls_per_thread))
+    return statistics.median(samples)
+
+
 def main() -> None:
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
     print("calendar: America/New_York, Mon–Fri 09:00–17:00, US federal holidays\n")
@@ -132,6 +159,11 @@ def main() -> None:
     single, per_year_of_decade = year_build_milliseconds()
     print(f"build one calendar year (fresh calendar, first query): {single:.2f} ms")
     print(f"build ten years at once, per year: {per_year_of_decade:.2f} ms")
+    shared = {threads: shared_microseconds_per_call(calendar, threads) for threads in (1, 4)}
+    print(
+        f"epoch path, 1 month, µs per call over all threads: 1 thread {shared[1]:.2f}, "
+        f"4 threads sharing one calendar {shared[4]:.2f}"
+    )
 
 
 if __name__ == "__main__":
