@@ -13,16 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from metrics_engine._errors import MetricsEngineError
 
-__all__ = [
-    "ALIASES",
-    "FIELDS",
-    "FLAG_FIELDS",
-    "INTEGER_FIELDS",
-    "TIMESTAMP_FIELDS",
-    "USER_FIELDS",
-    "kayako_dict",
-    "resolve_zone",
-]
+__all__ = ["FIELDS", "FLAG_FIELDS", "TIMESTAMP_FIELDS", "USER_FIELDS", "Absent", "kayako_dict"]
 
 #: The 41 fields, in Kayako's order and spelling (``status_update_at`` included).
 FIELDS: Final = (
