@@ -33,6 +33,7 @@ RULES: tuple[Rule, ...] = (
     Rule("_events", 1),
     Rule("_calendar_spec", 1),
     Rule("_kayako_hours", 1),
+    Rule("_kayako_sla", 1),
     Rule("_rules", 1),
     Rule("_output", 1),
     Rule("_calendar", 2),
