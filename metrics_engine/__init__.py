@@ -7,6 +7,7 @@ the ``metrics_engine._batch*`` modules and the ``metrics-engine`` command.
 from __future__ import annotations
 
 from metrics_engine._calendar import BusinessCalendar, TeamCalendars
+from metrics_engine._cases import BatchResult, NotGroupedError, compute_batch
 from metrics_engine._errors import (
     CalendarError,
     EventError,
@@ -23,17 +24,20 @@ __all__ = [
     "DEFINITIONS_VERSION",
     "FIELDS",
     "STATE_VERSION",
+    "BatchResult",
     "BusinessCalendar",
     "CalendarError",
     "CaseMetrics",
     "CaseReplay",
     "EventError",
     "MetricsEngineError",
+    "NotGroupedError",
     "Rules",
     "SequenceError",
     "StateError",
     "TeamCalendars",
     "__version__",
+    "compute_batch",
     "compute_metrics",
 ]
 
