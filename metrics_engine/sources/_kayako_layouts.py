@@ -1,0 +1,259 @@
+"""Reading Kayako's saved responses whatever their layout: letter case, pages, references.
+
+Kayako answers in three layouts (references only; related resources embedded in place with
+``include=``; flat mode, every included resource once under ``resources[type][id]``) and in
+three letter cases (snake_case, ``_case=camel``, ``_case=pascal``). Everything here turns a
+saved response into one shape: snake_case keys and ``resource_type`` values, the items of
+its ``data``, and an :class:`Index` in which any reference ``{"id", "resource_type"}`` can be
+looked up, whether its object was embedded, listed under ``resources`` or given separately.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
+
+from metrics_engine._errors import MetricsEngineError
+
+__all__ = [
+    "Index",
+    "KayakoError",
+    "Obj",
+    "canonical_type",
+    "id_key",
+    "items_of",
+    "ref_of",
+    "snake_name",
+]
+
+#: A decoded JSON object.
+Obj = Mapping[str, Any]
+
+#: Resource types that name the same resource as another (the lighter form of a user, the
+#: two spellings of business hours).
+_TYPE_ALIASES: Final = {
+    "user_minimal": "user",
+    "businesshour": "business_hour",
+    "businesshours": "business_hour",
+}
+#: Keys a bare reference may have; an object with any other key is the resource itself.
+_REF_KEYS: Final = frozenset({"id", "resource_type", "resource_url"})
+_BOUNDARY: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+class KayakoError(MetricsEngineError):
+    """A Kayako case that cannot be converted; ``report`` lists what was set aside so far."""
+
+    report: tuple[Any, ...] = ()
+
+
+def snake_name(name: str) -> str:
+    """``resourceType`` and ``ResourceType`` → ``resource_type``; snake_case stays as it is."""
+    if name.islower() or not any(char.isupper() for char in name):
+        return name
+    return _BOUNDARY.sub("_", name).lower()
+
+
+def canonical_type(name: object) -> str | None:
+    """A resource type in snake_case, aliases folded (``userMinimal`` → ``user``)."""
+    if not isinstance(name, str):
+        return None
+    snake = snake_name(name)
+    return _TYPE_ALIASES.get(snake, snake)
+
+
+def id_key(value: object) -> str | None:
+    """An id as its text (ids compare by their text); ``None`` for anything that is no id."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value:
+        return value
+    return None
+
+
+def ref_of(value: object) -> tuple[str, str] | None:
+    """``(resource type, id text)`` of a reference or an embedded resource, else ``None``."""
+    if not isinstance(value, Mapping):
+        return None
+    kind = canonical_type(value.get("resource_type"))
+    key = id_key(value.get("id"))
+    if kind is None or key is None:
+        return None
+    return kind, key
+
+
+class Index:
+    """Resources by ``(type, id text)``: the case's own, then its directory's (``parent``)."""
+
+    __slots__ = ("_objects", "_parent")
+
+    def __init__(self, parent: Index | None = None) -> None:
+        self._objects: dict[tuple[str, str], list[Obj]] = {}
+        self._parent = parent
+
+    def add(self, kind: str, key: str, obj: Obj) -> None:
+        copies = self._objects.setdefault((kind, key), [])
+        if not any(copy is obj for copy in copies):
+            copies.append(obj)
+
+    def get(self, kind: str, key: str, *wanted: str) -> Obj | None:
+        """The object of that type and id; with ``wanted`` keys, preferably a copy holding
+        one of them (an embedded ``user_minimal`` has no ``role``; the user list does)."""
+        fallback: Obj | None = None
+        layer: Index | None = self
+        while layer is not None:
+            for obj in layer._objects.get((kind, key), ()):
+                if not wanted or any(name in obj for name in wanted):
+                    return obj
+                fallback = fallback or obj
+            layer = layer._parent
+        return fallback
+
+    def resolve(self, value: object, *wanted: str) -> Obj | None:
+        """The resource a reference points to (itself when embedded), or ``None``; with
+        ``wanted`` keys, preferably a copy holding one of them."""
+        if not isinstance(value, Mapping):
+            return None
+        ref = ref_of(value)
+        if ref is None:
+            return None
+        embedded = any(name not in _REF_KEYS for name in value)
+        if embedded and (not wanted or any(name in value for name in wanted)):
+            return value
+        found = self.get(*ref, *wanted)
+        if found is not None and (not wanted or any(name in found for name in wanted)):
+            return found
+        return value if embedded else found
+
+    def of_type(self, kind: str) -> Iterator[Obj]:
+        """Every object of one type, the case's first, each id once."""
+        seen: set[str] = set()
+        layer: Index | None = self
+        while layer is not None:
+            for (held, key), copies in layer._objects.items():
+                if held == kind and key not in seen:
+                    seen.add(key)
+                    yield copies[0]
+            layer = layer._parent
+
+    def collect(self, value: object) -> None:
+        """Index every embedded resource inside a decoded (snake_case) response."""
+        stack = [value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Mapping):
+                ref = ref_of(node)
+                if ref is not None and any(name not in _REF_KEYS for name in node):
+                    self.add(*ref, node)
+                stack.extend(child for child in node.values() if isinstance(child, list | dict))
+            elif isinstance(node, list):
+                stack.extend(child for child in node if isinstance(child, list | dict))
+
+
+def _is_snake(value: object) -> bool:
+    """Whether a response is in snake_case: decided by its first resource's ``resource_type``
+    key (one request has one letter case; camelCase data inside, such as an integration's
+    event properties, does not count)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            if "resource_type" in node:
+                return True
+            if "resourceType" in node or "ResourceType" in node:
+                return False
+            stack.extend(child for child in node.values() if isinstance(child, list | dict))
+        elif isinstance(node, list):
+            stack.extend(child for child in node if isinstance(child, list | dict))
+    return not _has_upper_keys(value)
+
+
+def _has_upper_keys(value: object) -> bool:
+    if isinstance(value, Mapping):
+        return any(
+            (isinstance(key, str) and not key.islower() and snake_name(key) != key)
+            or _has_upper_keys(child)
+            for key, child in value.items()
+        )
+    if isinstance(value, list):
+        return any(_has_upper_keys(child) for child in value)
+    return False
+
+
+def _to_snake(value: Any, names: dict[str, str]) -> Any:
+    """A copy with every key, and every ``resource_type`` value, in snake_case."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, child in value.items():
+            name = names.get(key)
+            if name is None:
+                name = names[key] = snake_name(key)
+            out[name] = _to_snake(child, names)
+        kind = out.get("resource_type")
+        if isinstance(kind, str):
+            out["resource_type"] = snake_name(kind)
+        if isinstance(out.get("resource"), str):
+            out["resource"] = snake_name(out["resource"])
+        return out
+    if isinstance(value, list):
+        return [_to_snake(child, names) for child in value]
+    return value
+
+
+def _documents(value: object, what: str) -> list[Obj]:
+    """The saved responses given: one response, a list of them, or bare resources."""
+    if isinstance(value, Mapping):
+        return [value]
+    if isinstance(value, list | tuple):
+        if all(isinstance(page, Mapping) and "data" in page for page in value):
+            return list(value)
+        if all(isinstance(item, Mapping) for item in value):
+            return [{"data": list(value)}]
+    raise KayakoError(
+        f"{what}: expected a Kayako response (an object with 'data'), a list of responses or "
+        f"a list of resources, found {type(value).__name__}"
+    )
+
+
+def items_of(value: object, index: Index, what: str) -> list[Obj]:
+    """The resources in the ``data`` of every response given, in snake_case; the related
+    resources they carry (``resources`` in flat mode, embedded objects) go into ``index``."""
+    found: list[Obj] = []
+    names: dict[str, str] = {}
+    for number, raw in enumerate(_documents(value, what)):
+        document: Obj = raw if _is_snake(raw) else _to_snake(raw, names)
+        resources = document.get("resources")
+        if isinstance(resources, Mapping):
+            for kind, by_id in resources.items():
+                if not isinstance(by_id, Mapping):
+                    continue
+                for key, obj in by_id.items():
+                    if isinstance(obj, Mapping) and id_key(key) is not None:
+                        index.add(canonical_type(kind) or kind, str(key), obj)
+        if "data" in document:
+            data = document["data"]
+        elif "status" in document and "resource" in document:
+            data = []  # an empty response without data
+        else:
+            data = document  # a bare resource
+        if not isinstance(resources, Mapping):
+            index.collect(data)
+        if isinstance(data, Mapping):
+            found.append(data)
+        elif isinstance(data, list):
+            for position, item in enumerate(data):
+                if not isinstance(item, Mapping):
+                    raise KayakoError(
+                        f"{what} (response {number}) data[{position}]: expected an object, "
+                        f"found {type(item).__name__}"
+                    )
+                found.append(item)
+        elif data is not None:
+            raise KayakoError(
+                f"{what} (response {number}): expected 'data' to be an object or a list, "
+                f"found {type(data).__name__}"
+            )
+    return found
