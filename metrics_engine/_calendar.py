@@ -1,4 +1,4 @@
-"""Business calendars: open seconds between two instants (SPEC section 4).
+"""Business calendars: open seconds between two instants (docs/calendars.md).
 
 Theory of operation. A calendar's open time is a union of intervals on the UTC time line. Each
 local date contributes the intervals written for it (a date override, else nothing on a
@@ -117,7 +117,7 @@ class BusinessCalendar:
 
     @classmethod
     def from_dict(cls, obj: Mapping[str, object]) -> BusinessCalendar:
-        """A calendar from its canonical JSON object (SPEC section 4)."""
+        """A calendar from its canonical JSON object (the format of docs/calendars.md)."""
         return cls(parse_calendar(obj))
 
     @classmethod
@@ -156,7 +156,7 @@ class BusinessCalendar:
     def add_business_seconds(self, t: datetime, n: int) -> datetime:
         """The earliest instant u >= t with ``business_seconds(t, u) == n``.
 
-        ``t`` is truncated to a whole second first, like every instant (SPEC section 1), so
+        ``t`` is truncated to a whole second first, like every instant (docs/events.md), so
         the answer is a whole second too, returned in ``t``'s time zone. Raises CalendarError
         when no such instant exists within ten calendar years of ``t``.
         """
@@ -309,7 +309,7 @@ class _YearBuilder:
             for start_day_second, end_day_second in day_intervals:
                 start = self._wall_to_epoch(ordinal, start_day_second)
                 end = self._wall_to_epoch(ordinal, end_day_second)
-                if end > start:  # a gap can swallow a short interval whole (SPEC: empty)
+                if end > start:  # a DST gap can swallow a short interval whole
                     intervals.append((start, end))
         return intervals
 
@@ -409,6 +409,7 @@ class TeamCalendars:
 
     @property
     def default(self) -> BusinessCalendar:
+        """The calendar for no team, and for a team without a calendar of its own."""
         return self._default
 
     @property
@@ -507,7 +508,7 @@ def _ten_years_later(epoch_second: int) -> int:
 
 
 def _team_text(key: object) -> str:
-    # SPEC section 1: ids are strings or integers (not booleans) and compare by their text.
+    # Ids are strings or integers (not booleans) and compare by their text (docs/events.md).
     if isinstance(key, bool) or not isinstance(key, str | int):
         raise CalendarError(
             f"team calendars: expected a team id as a string or an integer, "

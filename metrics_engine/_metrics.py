@@ -25,55 +25,98 @@ CalendarLike = BusinessCalendar | TeamCalendars
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CaseMetrics:
-    """The 41 fields of Kayako's ``case_metric``, as Python values.
+    """The 41 fields of Kayako's ``case_metric``, as Python values, one attribute each.
 
-    Timestamps are aware UTC datetimes, users their bare id, absent values ``None``.
-    ``skipped_events`` counts unknown event kinds skipped in lenient mode (not in
-    :meth:`to_dict`).
+    Timestamps are aware UTC datetimes, users their bare id (as the event gave it), durations
+    whole seconds, absent values ``None``. Each attribute's docstring says what it measures in
+    one line; docs/metrics.md gives every rule. ``skipped_events`` counts unknown event kinds
+    skipped in lenient mode (not in :meth:`to_dict`).
     """
 
     is_first_contact_resolved: bool
+    """Resolved at as_of, never reopened, and exactly one agent reply before the resolution."""
     was_reopened: bool
+    """Whether the case was ever reopened (reopen_count > 0)."""
     last_reopened_at: datetime | None
+    """Instant of the last reopen; None if never reopened."""
     first_assignment_at: datetime | None
+    """First instant an assignee was set (creation counts); None if never assigned."""
     last_assignment_at: datetime | None
+    """Last instant the assignee became a user other than the one before (creation counts)."""
     last_activity_by_requester_at: datetime | None
+    """Last event of any kind by the requester; None if none."""
     last_activity_by_assignee_at: datetime | None
+    """Last event whose actor was the assignee once that event was applied."""
     last_reply_by_agent_at: datetime | None
+    """Last public post by any agent (the opening post included)."""
     last_reply_by_assignee_at: datetime | None
+    """Last public post whose author was the assignee at the time."""
     last_reply_by_requester_at: datetime | None
+    """Last public post by the requester (the opening post included)."""
     last_reply_by_customer_at: datetime | None
+    """Last public post by any customer (the opening post included)."""
     agent_updated_at: datetime | None
+    """Last event of any kind by any agent."""
     customer_updated_at: datetime | None
+    """Last event of any kind by any customer."""
     requester_updated_at: datetime | None
+    """Last event of any kind by the requester (as last_activity_by_requester_at)."""
     team_updated_at: datetime | None
+    """Last event after creation that changed the team."""
     priority_updated_at: datetime | None
+    """Last event after creation that changed the priority."""
     type_updated_at: datetime | None
+    """Last event after creation that changed the type."""
     status_update_at: datetime | None
+    """Last event after creation that changed the status (Kayako's spelling)."""
     reopen_count: int
+    """Number of reopens: a resolved case (COMPLETED or CLOSED) made unresolved again."""
     resolution_at: datetime | None
+    """Instant of the last resolution while resolved at as_of; else None."""
     agents_to_resolution: int | None
+    """Distinct assignees from creation to the last resolution; None unless resolved."""
     replies_to_resolution: int | None
+    """Agent and customer replies before the last resolution; None unless resolved."""
     last_replier: str | int | None
+    """Id of the author of the last public post by an agent or a customer; None if none."""
     resolved_by: str | int | None
+    """Id of the actor of the last resolution; None if unresolved or the system resolved it."""
     resolution_calendar_time: int | None
+    """Seconds to resolution (unresolved periods, see Rules); None unless resolved."""
     resolution_business_time: int | None
+    """The same periods in business seconds; None if unresolved or no calendar."""
     average_calendar_response_time: int | None
+    """Floor of the mean response span (customer post to agent reply); None if none recorded."""
     average_business_response_time: int | None
+    """Floor of the mean of the spans' business seconds; None if none or no calendar."""
     agent_first_calendar_response_time: int | None
+    """Creation (outbound: first customer post) to the first agent reply, in seconds; else None."""
     agent_first_business_response_time: int | None
+    """The first response time in business seconds; None if none or no calendar."""
     agent_calendar_wait_time: int
+    """Seconds with status type PENDING up to as_of (the agent waits for the customer)."""
     agent_business_wait_time: int | None
+    """agent_calendar_wait_time in business seconds; None without a calendar."""
     customer_calendar_wait_time: int
+    """Seconds with status type NEW or OPEN up to as_of (the customer waits)."""
     customer_business_wait_time: int | None
+    """customer_calendar_wait_time in business seconds; None without a calendar."""
     priority_change_count: int
+    """Events after creation that changed the priority (to or from None included)."""
     sla_change_count: int
+    """Events after creation that changed the SLA (to or from None included)."""
     agent_reply_count: int
+    """Public replies by agents (an opening post is not a reply)."""
     requester_reply_count: int
+    """Public replies by the requester, as the requester was at the time."""
     assignee_change_count: int
+    """Events after creation that changed the assignee (to or from None included)."""
     team_change_count: int
+    """Events after creation that changed the team (to or from None included)."""
     agent_touch_count: int
+    """Events of any kind by an agent: creation, notes, replies, updates (even empty)."""
     skipped_events: int = 0
+    """Unknown event kinds skipped in lenient mode; not a Kayako field, not in to_dict()."""
 
     def to_dict(
         self,

@@ -1,4 +1,4 @@
-"""The rules a helpdesk may choose differently (SPEC section 9)."""
+"""The rules a helpdesk may choose differently (docs/metrics.md, "Rules a helpdesk may change")."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ RESOLUTION_TIME_RULES: Final = ("cumulative", "elapsed")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rules:
-    """Rules that differ between helpdesks; the defaults are the SPEC's.
+    """Rules that differ between helpdesks; ``Rules()`` gives the defaults (docs/metrics.md).
 
     - ``resolution_time``: ``"cumulative"`` sums the unresolved periods up to the last
       resolution; ``"elapsed"`` is ``resolution_at - created_at``.
@@ -25,8 +25,11 @@ class Rules:
     """
 
     resolution_time: Literal["cumulative", "elapsed"] = "cumulative"
+    """'cumulative' (default): unresolved periods summed; 'elapsed': resolution_at - created_at."""
     reopen_on_customer_message: bool = False
+    """True: a customer's public post on a COMPLETED case reopens it to OPEN (as Kayako does)."""
     team_only_assignment: bool = False
+    """True: a team set while no agent is assigned counts for first/last_assignment_at."""
 
     def __post_init__(self) -> None:
         if self.resolution_time not in RESOLUTION_TIME_RULES:
