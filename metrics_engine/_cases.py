@@ -19,6 +19,7 @@ from metrics_engine._case import compute_case
 from metrics_engine._columns import COLUMNS, RowValue, row_values
 from metrics_engine._errors import MetricsEngineError
 from metrics_engine._events import id_text, parse_instant
+from metrics_engine._foreign import plain_event
 from metrics_engine._metrics import CalendarLike
 from metrics_engine._replay import parse_as_of
 from metrics_engine._rules import Rules
@@ -126,7 +127,7 @@ def _compute_one(
         where = positions[index] if index is not None and 0 <= index < len(group) else positions[0]
         result.rejects.append(
             {
-                "case_id": id_text(group[0][1]["case"], "case"),
+                "case_id": id_text(outcome.case, "case"),
                 "position": where,
                 "index": index,
                 "error": outcome.detail,
@@ -143,6 +144,9 @@ def _case_key(event: object) -> tuple[str | None, str | None]:
     try:
         return id_text(event["case"], "field 'case'"), None
     except MetricsEngineError as error:
+        plain = plain_event({"case": event["case"]})  # a NumPy integer from pandas
+        if plain is not None and "case" in plain:
+            return _case_key(plain)
         return None, error.detail
 
 

@@ -16,6 +16,7 @@ from typing import Any, Final
 from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._errors import MetricsEngineError, SequenceError, StateError
 from metrics_engine._events import Actor, Event, id_text, parse_event, parse_instant
+from metrics_engine._foreign import plain_event
 from metrics_engine._metrics import CaseMetrics, build_metrics
 from metrics_engine._rules import Rules
 from metrics_engine._state import CaseState
@@ -121,7 +122,13 @@ class CaseReplay:
         try:
             event = parse_event(raw, lenient=not self._strict, actors=self._actors)
         except MetricsEngineError as error:
-            raise error.locate(case=self._error_case, index=index) from None
+            plain = plain_event(raw)  # a pandas row: NaN for absent keys, NumPy integers
+            if plain is None:
+                raise error.locate(case=self._error_case, index=index) from None
+            try:
+                event = parse_event(plain, lenient=not self._strict, actors=self._actors)
+            except MetricsEngineError as again:
+                raise again.locate(case=self._error_case, index=index) from None
         if event is None:
             self._skipped += 1
         return event
@@ -391,13 +398,14 @@ def lenient_order(event: Event) -> tuple[int, bool]:
 
 
 def _case_of(raw: object) -> object:
-    """The case id of a raw event for error messages, when it has a usable one."""
+    """The case id of a raw event, when it has a usable one (a NumPy integer as an int)."""
     if isinstance(raw, Mapping):
         case = raw.get("case")
         try:
             id_text(case, "case")
         except MetricsEngineError:
-            return None
+            plain = plain_event({"case": case})
+            return None if plain is None else _case_of(plain)
         return case
     return None
 

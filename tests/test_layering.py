@@ -30,6 +30,7 @@ class Rule(NamedTuple):
 RULES: tuple[Rule, ...] = (
     # The core: pure.
     Rule("_errors", 0),
+    Rule("_foreign", 0),
     Rule("_events", 1),
     Rule("_calendar_spec", 1),
     Rule("_kayako_hours", 1),
