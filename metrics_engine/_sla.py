@@ -1,0 +1,508 @@
+"""The SLA clocks, measured at read time from what the replay recorded (docs/sla.md).
+
+Theory of operation
+-------------------
+The replay records only what the events said, never a policy, in an :class:`SlaRecord`:
+
+- *conditions*: one row per applied event that changed the status, the priority or the
+  ``sla`` value (the creation included), holding the values once that event was applied;
+- *cycles*: the reply cycles, in opening order (the first is the first-reply clock, every
+  other a next-reply clock), with the condition rows in force when each opened and, for a
+  completed one, just before its completing event;
+- the team segments the replay already keeps for per-team calendars.
+
+The resolution clock needs no rows of its own: it runs while the conditions say the case is
+unresolved. :func:`build_sla` applies a policy to that record at ``as_of``: it walks each
+clock's life in *segments* (maximal spans with one condition, and with per-team calendars
+one team), judges overdue at each segment's first instant with the target in force then,
+finds where the goal runs out inside a segment, and adds up the active seconds in calendar
+and in business hours. Instants are atomic: a segment starts with the conditions as they are
+once every event of its first instant has been applied. A completed clock is judged at its
+completion with the target it completed under, which is why cycles keep condition rows
+(events apply in order within a second) and not instants.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any, Final, NamedTuple
+
+from metrics_engine._calendar import BusinessCalendar, TeamCalendars
+from metrics_engine._errors import CalendarError, MetricsEngineError
+from metrics_engine._output import format_instant, resolve_zone
+from metrics_engine._sla_spec import (
+    METRIC_TYPES,
+    SlaPolicies,
+    SlaPolicy,
+    SlaTarget,
+    require_calendar,
+)
+
+__all__ = [
+    "CYCLE",
+    "CaseSla",
+    "SlaMetric",
+    "SlaRecord",
+    "build_sla",
+    "check_sla_values",
+    "default_sla_active",
+]
+
+#: Columns of a condition row: instant (epoch seconds), stream index of the event, status
+#: name, the status's own SLA-activity (its ``sla_active``, else its type's default), whether
+#: the case is resolved, priority and ``sla`` as given.
+AT, INDEX, STATUS, ACTIVE, RESOLVED, PRIORITY, SLA = range(7)
+#: Columns of a cycle row: opening instant, condition row in force once the opening event was
+#: applied, completion instant (or None), "reply" / "resolution" (or None), condition row in
+#: force just before the completing event (or None).
+CYCLE: Final = ("started_at", "opened_in", "completed_at", "completed_by", "closed_in")
+STARTED, OPENED_IN, COMPLETED, BY, CLOSED_IN = range(5)
+
+FIRST, NEXT, RESOLUTION = METRIC_TYPES
+_ACTIVE_BY_TYPE: Final = {"NEW": True, "OPEN": True}
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_LAST_INSTANT: Final = int(datetime(9999, 12, 30, 23, 59, 59, tzinfo=UTC).timestamp())
+
+Calendar = BusinessCalendar | TeamCalendars
+
+
+def default_sla_active(status_type: str) -> bool:
+    """A status's SLA-activity when it says nothing: NEW and OPEN run, the others pause."""
+    return _ACTIVE_BY_TYPE.get(status_type, False)
+
+
+class SlaRecord(NamedTuple):
+    """What the replay recorded for the clocks (plain JSON-ready rows, see the module doc)."""
+
+    conditions: Sequence[Sequence[Any]]
+    cycles: Sequence[Sequence[Any]]
+    team_segments: Sequence[Sequence[Any]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlaMetric:
+    """One clock as Kayako's ``sla_metric``: timestamps are aware UTC datetimes."""
+
+    metric_type: str
+    cycle: int
+    stage: str
+    started_at: datetime
+    due_at: datetime | None
+    completed_at: datetime | None
+    completed_by: str | None
+    last_paused_at: datetime | None
+    is_breached: bool
+    breached_at: datetime | None
+    elapsed_seconds: int
+    remaining_seconds: int | None
+    target: SlaTarget | None
+
+    def to_dict(self, timezone: str | tzinfo | None = None) -> dict[str, Any]:
+        zone = resolve_zone(timezone)
+        return {
+            "metric_type": self.metric_type,
+            "cycle": self.cycle,
+            "stage": self.stage,
+            "started_at": format_instant(self.started_at, zone),
+            "due_at": _format(self.due_at, zone),
+            "completed_at": _format(self.completed_at, zone),
+            "completed_by": self.completed_by,
+            "last_paused_at": _format(self.last_paused_at, zone),
+            "is_breached": self.is_breached,
+            "breached_at": _format(self.breached_at, zone),
+            "elapsed_seconds": self.elapsed_seconds,
+            "remaining_seconds": self.remaining_seconds,
+            "target": None if self.target is None else self.target.to_dict(),
+            "resource_type": "sla_metric",
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseSla:
+    """A case's clocks at ``as_of``, in report order, with the per-case summary."""
+
+    metrics: tuple[SlaMetric, ...]
+    breach_count: dict[str, int]
+    next_breach_at: datetime | None
+
+    def to_dict(self, timezone: str | tzinfo | None = None) -> dict[str, Any]:
+        zone = resolve_zone(timezone)
+        return {
+            "sla_metrics": [metric.to_dict(zone) for metric in self.metrics],
+            "breach_count": dict(self.breach_count),
+            "next_breach_at": _format(self.next_breach_at, zone),
+        }
+
+
+def _format(moment: datetime | None, zone: tzinfo | None) -> str | None:
+    return None if moment is None else format_instant(moment, zone)
+
+
+def _instant(epoch_second: int | None) -> datetime | None:
+    return None if epoch_second is None else _EPOCH + timedelta(seconds=epoch_second)
+
+
+# --- reading a record with a policy ----------------------------------------------------------
+
+
+def check_sla_values(record: SlaRecord, sla: SlaPolicy | SlaPolicies) -> None:
+    """Raise, with the event's index, if a recorded ``sla`` value has no policy (``"error"``)."""
+    _policies_of(record.conditions, sla)
+
+
+def _policies_of(
+    conditions: Sequence[Sequence[Any]], sla: SlaPolicy | SlaPolicies
+) -> list[SlaPolicy | None]:
+    """The policy in force after each condition row."""
+    if isinstance(sla, SlaPolicy):
+        return [sla] * len(conditions)
+    memo: dict[object, SlaPolicy | None] = {}
+    out: list[SlaPolicy | None] = []
+    for row in conditions:
+        value = row[SLA]
+        key = (type(value), value)
+        if key not in memo:
+            try:
+                memo[key] = sla.policy_for(value)
+            except MetricsEngineError as error:
+                raise error.locate(index=row[INDEX]) from None
+        out.append(memo[key])
+    return out
+
+
+class _Case:
+    """One read of one record: conditions collapsed to instants, policies, calendars."""
+
+    __slots__ = (
+        "active",
+        "as_of",
+        "business",
+        "conditions",
+        "inst_at",
+        "inst_row",
+        "policies",
+        "team_at",
+        "team_calendars",
+    )
+
+    def __init__(
+        self,
+        record: SlaRecord,
+        sla: SlaPolicy | SlaPolicies,
+        as_of: int,
+        calendar: Calendar | None,
+    ) -> None:
+        conditions = record.conditions
+        self.conditions = conditions
+        self.as_of = as_of
+        self.policies = _policies_of(conditions, sla)
+        statuses = sla.statuses
+        self.active = [bool(statuses.get(row[STATUS], row[ACTIVE])) for row in conditions]
+        # The last row of each instant: the conditions once every event of it was applied.
+        inst_at: list[int] = []
+        inst_row: list[int] = []
+        for position, row in enumerate(conditions):
+            if inst_at and inst_at[-1] == row[AT]:
+                inst_row[-1] = position
+            else:
+                inst_at.append(row[AT])
+                inst_row.append(position)
+        self.inst_at = inst_at
+        self.inst_row = inst_row
+        self.business = calendar is not None and sla.has_business_hours
+        if isinstance(calendar, TeamCalendars) and self.business:
+            segments = record.team_segments or [[conditions[0][AT], None]]
+            self.team_at = [segment[0] for segment in segments]
+            self.team_calendars = [calendar.calendar_for(segment[1]) for segment in segments]
+        else:
+            self.team_at = [conditions[0][AT]]
+            self.team_calendars = [calendar] if isinstance(calendar, BusinessCalendar) else []
+
+    def target(self, row: int, metric_type: str) -> SlaTarget | None:
+        policy = self.policies[row]
+        return (
+            None if policy is None else policy.target(metric_type, self.conditions[row][PRIORITY])
+        )
+
+    def calendar_at(self, epoch_second: int) -> BusinessCalendar:
+        """The calendar of the team assigned once every event of that instant was applied."""
+        return self.team_calendars[max(bisect_right(self.team_at, epoch_second) - 1, 0)]
+
+
+class _Run:
+    """What walking one clock's life found."""
+
+    __slots__ = (
+        "breached_at",
+        "business_used",
+        "calendar_used",
+        "last_paused_at",
+        "paused_at_end",
+        "pieces",
+    )
+
+    def __init__(self) -> None:
+        self.calendar_used = 0  # active seconds so far, every second counting
+        self.business_used = 0  # active open seconds so far (0 without a business target)
+        self.breached_at: int | None = None
+        self.last_paused_at: int | None = None
+        self.paused_at_end = False  # paused during the second before the completion
+        # active spans: (start, end, calendar or None, calendar seconds, business seconds)
+        self.pieces: list[tuple[int, int, BusinessCalendar | None, int, int]] = []
+
+    def used(self, target: SlaTarget) -> int:
+        return self.business_used if target.business else self.calendar_used
+
+
+Step = tuple[int, int | None, int | None]  # (start, end or None while running, closed_in)
+
+
+def _walk(case: _Case, metric_type: str, steps: Sequence[Step]) -> _Run:
+    """Walk the clock's open periods in order (see the module doc)."""
+    run = _Run()
+    inst_at = case.inst_at
+    team_at = case.team_at
+    last_inst = len(inst_at) - 1
+    last_team = len(team_at) - 1
+    for start, end, closed_in in steps:
+        running = end is None
+        stop = case.as_of if end is None else end
+        if not running and stop == start:
+            # Open for no time (opened and completed within one instant, or a resolution
+            # inside a resolved stretch): judged at its completion only.
+            run.paused_at_end = False
+        else:
+            k = bisect_right(inst_at, start) - 1
+            j = max(bisect_right(team_at, start) - 1, 0)
+            s = start
+            was_active: bool | None = None
+            while True:
+                row = case.inst_row[k]
+                active = case.active[row]
+                if not active and was_active is not False:
+                    run.last_paused_at = s  # a pause starts here (or the clock starts paused)
+                target = case.target(row, metric_type)
+                if target is not None and run.breached_at is None:
+                    used = run.used(target)
+                    goal = target.goal_in_seconds
+                    if used > goal or (used == goal and active):
+                        run.breached_at = s
+                following = inst_at[k + 1] if k < last_inst else _LAST_INSTANT + 1
+                if j < last_team and team_at[j + 1] < following:
+                    following = team_at[j + 1]
+                final = following > stop or (not running and following == stop)
+                e = stop if final else following
+                if active and e > s:
+                    _advance(case, run, target, s, e, j, inclusive=final and running)
+                was_active = active
+                if final:
+                    break
+                s = following
+                while k < last_inst and inst_at[k + 1] <= s:
+                    k += 1
+                while j < last_team and team_at[j + 1] <= s:
+                    j += 1
+            run.paused_at_end = not running and not was_active
+        if end is not None and closed_in is not None:
+            target = case.target(closed_in, metric_type)
+            overdue = target is not None and run.used(target) > target.goal_in_seconds
+            if overdue and run.breached_at is None:
+                run.breached_at = end
+    return run
+
+
+def _advance(
+    case: _Case,
+    run: _Run,
+    target: SlaTarget | None,
+    s: int,
+    e: int,
+    j: int,
+    *,
+    inclusive: bool,
+) -> None:
+    """Count the active span [s, e) and look for the goal running out inside it."""
+    calendar_seconds = e - s
+    calendar = case.team_calendars[j] if case.business else None
+    business_seconds = 0 if calendar is None else calendar.epoch_business_seconds(s, e)
+    if target is not None and run.breached_at is None:
+        remaining = target.goal_in_seconds - run.used(target)  # > 0: judged at s otherwise
+        crossing: int | None = None
+        if not target.business:
+            if remaining <= calendar_seconds:
+                crossing = s + remaining
+        elif calendar is not None and remaining <= business_seconds:
+            crossing = _add_business(calendar, s, remaining)
+        if crossing is not None and (crossing < e or (inclusive and crossing == e)):
+            run.breached_at = crossing
+    run.calendar_used += calendar_seconds
+    run.business_used += business_seconds
+    run.pieces.append((s, e, calendar, calendar_seconds, business_seconds))
+
+
+def _add_business(calendar: BusinessCalendar, start: int, seconds: int) -> int | None:
+    """The earliest instant after ``seconds`` open seconds from ``start``; None past the limit."""
+    try:
+        found = calendar.add_business_seconds(_EPOCH + timedelta(seconds=start), seconds)
+    except CalendarError:
+        return None
+    return (found - _EPOCH) // timedelta(seconds=1)
+
+
+def _due(case: _Case, run: _Run, target: SlaTarget, x: int) -> int | None:
+    """When the clock has used its goal, reading it as active from ``x`` on."""
+    goal = target.goal_in_seconds
+    remaining = goal - run.used(target)
+    if remaining > 0:
+        if target.business:
+            return _add_business(case.calendar_at(x), x, remaining)
+        due = x + remaining
+        return due if due <= _ten_years_later(x) else None
+    used = 0  # already used up: when it ran out, on the active spans
+    for s, _, calendar, calendar_seconds, business_seconds in run.pieces:
+        piece = business_seconds if target.business else calendar_seconds
+        if used + piece >= goal:
+            if target.business and calendar is not None:
+                return _add_business(calendar, s, goal - used)
+            return s + (goal - used)
+        used += piece
+    return None  # unreachable: the spans add up to at least the goal
+
+
+def _ten_years_later(epoch_second: int) -> int:
+    """The same UTC wall time ten calendar years on (29 February becomes 28 February)."""
+    moment = _EPOCH + timedelta(seconds=epoch_second)
+    if moment.year + 10 > 9999:
+        return _LAST_INSTANT
+    day = 28 if (moment.month, moment.day) == (2, 29) else moment.day
+    later = moment.replace(year=moment.year + 10, day=day)
+    return min((later - _EPOCH) // timedelta(seconds=1), _LAST_INSTANT)
+
+
+# --- the clocks ------------------------------------------------------------------------------
+
+
+def _metric(
+    case: _Case,
+    metric_type: str,
+    cycle: int,
+    started_at: int,
+    completed: tuple[int, str, int] | None,
+    steps: Sequence[Step],
+) -> SlaMetric:
+    run = _walk(case, metric_type, steps)
+    last_row = len(case.conditions) - 1
+    if completed is not None:
+        completed_at, completed_by, closed_in = completed
+        stage = "COMPLETED"
+        target = case.target(closed_in, metric_type)
+        x = (
+            run.last_paused_at
+            if run.paused_at_end and run.last_paused_at is not None
+            else completed_at
+        )
+    else:
+        completed_at, completed_by = None, None
+        target = case.target(last_row, metric_type)
+        if case.active[case.inst_row[-1]]:
+            stage, x = "ACTIVE", case.as_of
+        else:
+            stage = "PAUSED"
+            x = case.as_of if run.last_paused_at is None else run.last_paused_at
+    elapsed = run.calendar_used if target is None else run.used(target)
+    due = None if target is None else _due(case, run, target, x)
+    return SlaMetric(
+        metric_type=metric_type,
+        cycle=cycle,
+        stage=stage,
+        started_at=_EPOCH + timedelta(seconds=started_at),
+        due_at=_instant(due),
+        completed_at=_instant(completed_at),
+        completed_by=completed_by,
+        last_paused_at=_instant(run.last_paused_at),
+        is_breached=run.breached_at is not None,
+        breached_at=_instant(run.breached_at),
+        elapsed_seconds=elapsed,
+        remaining_seconds=None if target is None else target.goal_in_seconds - elapsed,
+        target=target,
+    )
+
+
+def _reply_metrics(case: _Case, cycles: Sequence[Sequence[Any]]) -> list[SlaMetric]:
+    out = []
+    last_row = len(case.conditions) - 1
+    for number, cycle in enumerate(cycles):
+        metric_type = FIRST if number == 0 else NEXT
+        completed_at = cycle[COMPLETED]
+        last = last_row if completed_at is None else cycle[CLOSED_IN]
+        if not any(case.target(row, metric_type) for row in range(cycle[OPENED_IN], last + 1)):
+            continue  # never under a target while open: no record
+        completed = None if completed_at is None else (completed_at, cycle[BY], cycle[CLOSED_IN])
+        steps: list[Step] = [(cycle[STARTED], completed_at, cycle[CLOSED_IN])]
+        out.append(_metric(case, metric_type, max(number, 1), cycle[STARTED], completed, steps))
+    return out
+
+
+def _resolution_metric(case: _Case) -> SlaMetric | None:
+    conditions = case.conditions
+    unresolved = [row for row, values in enumerate(conditions) if not values[RESOLVED]]
+    if not unresolved or not any(case.target(row, RESOLUTION) for row in unresolved):
+        return None
+    # Completions, by event: the instant of each resolution and the row before it.
+    completions: dict[int, int] = {}
+    for row in range(1, len(conditions)):
+        if conditions[row][RESOLVED] and not conditions[row - 1][RESOLVED]:
+            completions[conditions[row][AT]] = row - 1
+    # Open periods, by instant; a completion inside a resolved stretch is judged on its own.
+    steps: list[Step] = []
+    start: int | None = None
+    for at, row in zip(case.inst_at, case.inst_row, strict=True):
+        resolved = conditions[row][RESOLVED]
+        if not resolved and start is None:
+            start = at
+        elif resolved and start is not None:
+            steps.append((start, at, completions.get(at)))
+            start = None
+        elif resolved and at in completions:
+            steps.append((at, at, completions[at]))
+    if start is not None:
+        steps.append((start, None, None))
+    completed = None
+    if conditions[-1][RESOLVED]:
+        last_at = max(completions)
+        completed = (last_at, "resolution", completions[last_at])
+    return _metric(case, RESOLUTION, 1, conditions[unresolved[0]][AT], completed, steps)
+
+
+def build_sla(
+    record: SlaRecord,
+    sla: SlaPolicy | SlaPolicies,
+    *,
+    as_of: int,
+    calendar: Calendar | None,
+) -> CaseSla:
+    """The clocks of one case at ``as_of`` (epoch seconds, not before the last recorded row).
+
+    Raises :class:`SlaPolicyError` for business-hours targets without a calendar, and an
+    error with the event's index for a recorded ``sla`` value that has no policy.
+    """
+    require_calendar(sla, calendar is not None)
+    metrics: list[SlaMetric] = []
+    if record.conditions:
+        case = _Case(record, sla, as_of, calendar)
+        metrics = _reply_metrics(case, record.cycles)
+        resolution = _resolution_metric(case)
+        if resolution is not None:
+            metrics.append(resolution)
+    breach_count = dict.fromkeys(METRIC_TYPES, 0)
+    next_breach_at: datetime | None = None
+    for metric in metrics:
+        if metric.is_breached:
+            breach_count[metric.metric_type] += 1
+        elif metric.stage == "ACTIVE" and metric.due_at is not None:
+            due = metric.due_at
+            next_breach_at = due if next_breach_at is None else min(next_breach_at, due)
+    return CaseSla(metrics=tuple(metrics), breach_count=breach_count, next_breach_at=next_breach_at)
