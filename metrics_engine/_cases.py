@@ -3,7 +3,7 @@
 :func:`compute_batch` takes the events of many cases (dicts, in any order, or grouped by
 case), one ``as_of`` for all of them, and returns a :class:`BatchResult`: one row per case in
 the order each case first appears, and one reject per case that fails or per event that has no
-usable case id, exactly as ``metrics-engine compute`` decides them (docs/python-batch.md).
+usable case id, exactly as ``metrics-engine compute`` decides them (docs/python.md).
 Each case goes through :func:`~metrics_engine._case.compute_case`, the per-case function the
 command and Spark share.
 """
