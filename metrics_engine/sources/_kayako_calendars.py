@@ -48,8 +48,9 @@ def team_calendars(
         ):
             hours[hour_key] = found
         if hour_key is None or hour_key not in hours:
+            named = hour_key if hour_key is not None else f"{ref!r:.40}"
             raise KayakoError(
-                f"team {team_key}: its business hour {hour_key or ref!r:.40} is in neither "
+                f"team {team_key}: its business hour {named} is in neither "
                 f"businesshours.json nor the team pages"
             )
         team_hours[team_key] = hour_key

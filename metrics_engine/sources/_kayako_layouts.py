@@ -208,7 +208,7 @@ def _documents(value: object, what: str) -> list[Obj]:
     if isinstance(value, Mapping):
         return [value]
     if isinstance(value, list | tuple):
-        if all(isinstance(page, Mapping) and "data" in page for page in value):
+        if all(isinstance(page, Mapping) and ("data" in page or "Data" in page) for page in value):
             return list(value)
         if all(isinstance(item, Mapping) for item in value):
             return [{"data": list(value)}]

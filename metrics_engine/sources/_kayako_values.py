@@ -149,8 +149,8 @@ class _Values:
             if not isinstance(active, bool):
                 raise self.error(
                     f"field 'status': status {key} ({label!r}) is {own} and has no "
-                    f"is_sla_active to tell OPEN from PENDING; give its type "
-                    f"(--status-type {key}=TYPE)"
+                    f"is_sla_active to tell OPEN from PENDING; give its type in status_types "
+                    f"(on the command line: --status-type {key}=TYPE)"
                 )
             chosen = "OPEN" if active else "PENDING"
         if chosen == own:

@@ -155,6 +155,7 @@ def read_case(
             else:
                 kept.append(step)
         kept.sort(key=lambda step: step.order)
+        reader.report.sort(key=_report_order)
         final = {field: final_side(case_obj, field, index) for field in CASE_FIELDS}
     except KayakoError as error:
         error.report = tuple(reader.report)
@@ -199,6 +200,13 @@ def _steps(reader: ItemReader, posts: object, activities: object) -> list[Step]:
             if step is not None:
                 steps.append(step)
     return steps
+
+
+def _report_order(item: Unmapped) -> tuple[int, int, str]:
+    """Timeline order: by the post that carried the item; activities listed alone last."""
+    key = item.post or item.id.partition(":")[2]
+    alone = item.post is None and item.id.startswith("activity:")
+    return (int(alone), len(key) if key.isdigit() else 99, key)
 
 
 def _unique(items: list[Obj], what: str) -> dict[str, Obj]:
