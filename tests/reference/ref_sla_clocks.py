@@ -32,7 +32,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .ref_calendar import RefError, RefTeamCalendars, from_epoch, id_text, to_epoch
+from .ref_calendar import (
+    RefError,
+    RefTeamCalendars,
+    _ten_years_after,
+    from_epoch,
+    id_text,
+    to_epoch,
+)
 from .ref_replay import State, Status, Step
 from .ref_sla_policy import RefSlaPolicies, RefSlaPolicy, RefTarget
 from .ref_sla_stream import TYPE_DEFAULT_ACTIVE
@@ -304,7 +311,7 @@ class ClockView:
         """Per-second prefix table: table[i] = E(started_at + i), up to as_of."""
         if hours not in self._tables:
             start = self.c.started_at
-            open_sets: dict[str, list[tuple[int, int]]] = {}
+            open_sets: dict[str, set[int]] = {}  # per calendar: its open seconds
             table = [0]
             for s in range(start, self.as_of):
                 counted = self.stage_during(s) == ACTIVE
@@ -314,8 +321,12 @@ class ClockView:
                     if key not in open_sets:
                         assert self.calendars is not None
                         cal = self.calendars.calendar_for(team)
-                        open_sets[key] = cal.open_intervals(start, self.as_of)
-                    counted = any(x <= s < y for x, y in open_sets[key])
+                        open_sets[key] = {
+                            sec
+                            for a, b in cal.open_intervals(start, self.as_of)
+                            for sec in range(a, b)
+                        }
+                    counted = s in open_sets[key]
                 table.append(table[-1] + (1 if counted else 0))
             self._tables[hours] = table
         return self._tables[hours]
@@ -427,7 +438,8 @@ class ClockView:
 
     def _due_forward(self, x: int, n: int, hours: str) -> int | None:
         if hours == CALENDAR_HOURS:
-            return x + n
+            # READING: "no such instant within ten years of x" holds for calendar hours too.
+            return x + n if x + n <= _ten_years_after(x) else None
         assert self.calendars is not None
         cal = self.calendars.calendar_for(self.state_after[self.k_of(x)].team)
         try:
