@@ -52,8 +52,10 @@ READING (where the SPEC is ambiguous or silent, how this reference reads it)
  9. ``last_paused_at`` is an instant after whose events the clock is PAUSED while during the
     second before it was not PAUSED (ACTIVE, COMPLETED, or not yet started). So a
     RESOLUTION_TIME clock reopened into a non-SLA-active status starts a pause at the reopen.
-10. ``due_at`` in business hours with no instant within ten years is null; "ten years" is
-    ``ref_calendar``'s reading (same UTC wall time ten years later).
+10. ``due_at`` is null when the due instant would lie more than ten years after x, in
+    business hours (``add_business_seconds`` fails) and, read literally, in calendar hours too
+    (a goal over ~3.15e8 s); "ten years" is ``ref_calendar``'s reading (the same UTC wall time
+    ten years later, that bound itself accepted).
 11. ``target.sla`` is the policy key as written in ``policies`` (an integer key stays an
     integer), also when the policy is in force as the ``default`` (the default's key, not the
     text of ``"default"``). Kayako keys are the SLA ids as text (strings).
@@ -90,6 +92,13 @@ READING (where the SPEC is ambiguous or silent, how this reference reads it)
 22. A customer's post while a deferred cycle already waits changes nothing (one waits).
 23. Stage, target and team during a second are those after every event of the last instant at
     or before it; E over a clock's life uses the team of each second (per-team calendars).
+24. NEXT_REPLY_TIME numbers are given when a cycle opens, so a deferred cycle that never opens
+    (an agent reply came first) takes no number.
+25. Lenient mode: a non-boolean ``sla_active`` is an error of the event's own content (checked
+    before sorting); the one-value-per-name check runs in applied (sorted) order.
+26. Not an ambiguity, but easy to get wrong: a clock PAUSED exactly at its goal and resumed
+    later has E(x) = goal, so ``due_at`` is the instant the goal was used up (before the
+    pause), not the resume; it is breached at the resume with ``remaining_seconds`` 0.
 """
 
 from __future__ import annotations
