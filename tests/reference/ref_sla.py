@@ -103,7 +103,7 @@ READING (where the SPEC is ambiguous or silent, how this reference reads it)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -211,7 +211,7 @@ def record_to_dict(r: Record, zone: ZoneInfo | None) -> dict[str, Any]:
 
 
 def ref_sla_records(
-    events: list[Mapping[str, Any]],
+    events: Sequence[Mapping[str, Any]],
     sla: Any,
     *,
     kind: str | None = None,
@@ -248,7 +248,7 @@ def ref_sla_records(
 
 
 def ref_sla(
-    events: list[Mapping[str, Any]],
+    events: Sequence[Mapping[str, Any]],
     sla: Any,
     *,
     kind: str | None = None,

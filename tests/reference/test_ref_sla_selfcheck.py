@@ -108,7 +108,8 @@ def rec(out: dict[str, Any], metric_type: str, cycle: int = 1) -> dict[str, Any]
         r for r in out["sla_metrics"] if r["metric_type"] == metric_type and r["cycle"] == cycle
     ]
     assert len(hits) == 1, (metric_type, cycle, out)
-    return hits[0]
+    found: dict[str, Any] = hits[0]
+    return found
 
 
 def kinds(out: dict[str, Any]) -> list[tuple[str, int]]:

@@ -98,7 +98,9 @@ def test_duplicate_target() -> None:
     )
     # by text: 2 and "2" are the same priority; a lower-case type is the same type
     tgt = {"type": "RESOLUTION_TIME", "goal_in_seconds": 60, "operational_hours": "CALENDAR_HOURS"}
-    pol = {"targets": [{**tgt, "priority": 2}, {**tgt, "type": "resolution_time", "priority": "2"}]}
+    pol: dict[str, Any] = {
+        "targets": [{**tgt, "priority": 2}, {**tgt, "type": "resolution_time", "priority": "2"}]
+    }
     assert policy_error(RefSlaPolicy.from_dict, pol).path == "targets[1]"
 
 
@@ -120,7 +122,7 @@ def test_title_must_be_a_string() -> None:
 
 
 def test_two_keys_with_the_same_text() -> None:
-    pol = {"policies": {3: {"targets": []}, "3": {"targets": []}}}
+    pol: dict[Any, Any] = {"policies": {3: {"targets": []}, "3": {"targets": []}}}
     e = policy_error(RefSlaPolicies.from_dict, pol)
     assert str(e) == 'sla policy: policies: keys 3 and "3" have the same text'
 
@@ -194,7 +196,7 @@ def test_unknown_sla_raises_at_the_event_that_set_it() -> None:
 
 
 def test_unknown_sla_known_keys_are_cut_after_ten() -> None:
-    pol = {"policies": {f"p{i:02d}": {"targets": []} for i in range(12)}}
+    pol: dict[str, Any] = {"policies": {f"p{i:02d}": {"targets": []} for i in range(12)}}
     events = with_sla_change("x")
     events[0]["fields"]["sla"] = "p00"
     e = sla_error(events, pol)
@@ -388,9 +390,9 @@ def test_kayako_errors() -> None:
     camel["totalCount"] = camel.pop("total_count")
     e = policy_error(RefSlaPolicies.from_kayako, camel)
     assert str(e) == 'kayako sla: expected snake_case keys, found "totalCount"'
-    camel = kayako_embedded()
-    camel[0]["targets"][0]["goalInSeconds"] = camel[0]["targets"][0].pop("goal_in_seconds")
-    assert policy_error(RefSlaPolicies.from_kayako, camel).path == "data[0].targets[0]"
+    embedded = kayako_embedded()
+    embedded[0]["targets"][0]["goalInSeconds"] = embedded[0]["targets"][0].pop("goal_in_seconds")
+    assert policy_error(RefSlaPolicies.from_kayako, embedded).path == "data[0].targets[0]"
     # target values are checked as in policy JSON
     bad = kayako_embedded()
     bad[0]["targets"][1]["goal_in_seconds"] = 0
