@@ -57,6 +57,7 @@ RULES: tuple[Rule, ...] = (
     # The only modules with files, streams and processes.
     Rule("spark", 9, io=True),
     Rule("_spark*", 9, io=True),
+    Rule("arrow", 9, io=True),
     Rule("_batch_signals", 9, io=True),
     Rule("_batch_lines", 9, io=True),
     Rule("_batch_input", 9, io=True),
