@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._errors import EventError
@@ -653,6 +655,39 @@ def test_opened_and_completed_within_one_second_under_a_target_has_a_record() ->
         "COMPLETED", 0, iso("03-09 10:00:00"))  # fmt: skip
 
 
+def test_resolved_twice_in_one_second_completes_under_the_last_resolutions_target() -> None:
+    # At 13:00: COMPLETED, reopened, URGENT, COMPLETED again. The clock completed under the
+    # target before the last resolution: URGENT's 14400, against 4 hours used.
+    rows = [
+        row("03-09 09:00:00", 0, "NEW", sla="gold", priority="NORMAL"),
+        row("03-09 13:00:00", 1, "COMPLETED", sla="gold", priority="NORMAL"),
+        row("03-09 13:00:00", 2, "OPEN", sla="gold", priority="NORMAL"),
+        row("03-09 13:00:00", 3, "OPEN", sla="gold", priority="URGENT"),
+        row("03-09 13:00:00", 4, "COMPLETED", sla="gold", priority="URGENT"),
+    ]
+    resolution = clocks(rows, [], "03-09 14:00:00")["sla_metrics"][0]
+    assert resolution["target"]["priority"] == "URGENT"
+    assert (resolution["breached_at"], resolution["due_at"]) == (None, iso("03-09 13:00:00"))
+    assert resolution["remaining_seconds"] == 0
+    rows[3] = row("03-09 13:00:00", 3, "OPEN", sla="silver", priority="URGENT")
+    rows[4] = row("03-09 13:00:00", 4, "COMPLETED", sla="silver", priority="URGENT")
+    resolution = clocks(rows, [], "03-09 14:00:00")["sla_metrics"][0]
+    # silver's 3600 against 14400 used: overdue when it completed, at 13:00
+    assert resolution["breached_at"] == iso("03-09 13:00:00")
+    assert resolution["due_at"] == iso("03-09 10:00:00")
+
+
+def test_goal_used_up_exactly_at_an_event_that_keeps_the_clock_running() -> None:
+    # The priority changes at 10:00 (the goal is unchanged for gold's fallback) exactly when
+    # 3600 s are used: breached at 10:00, the instant the clock is active at its goal.
+    rows = [
+        row("03-09 09:00:00", 0, "NEW", sla="gold", priority="LOW"),
+        row("03-09 10:00:00", 1, "NEW", sla="gold", priority="NORMAL"),
+    ]
+    first = clocks(rows, [cycle("03-09 09:00:00", 0)], "03-09 10:00:00")["sla_metrics"][0]
+    assert (first["breached_at"], first["remaining_seconds"]) == (iso("03-09 10:00:00"), 0)
+
+
 def test_unknown_sla_value_raises_with_the_index_of_the_event_that_set_it() -> None:
     rows = [row("03-09 09:00:00", 0, "NEW", sla="gold"), row("03-09 09:10:00", 4, "NEW", sla=9)]
     with pytest.raises(
@@ -664,3 +699,338 @@ def test_unknown_sla_value_raises_with_the_index_of_the_event_that_set_it() -> N
 def test_business_targets_without_a_calendar_raise() -> None:
     with pytest.raises(SlaPolicyError, match='sla policy "office" has BUSINESS_HOURS targets'):
         clocks(EX7_ROWS, EX7_CYCLES, "03-14 16:00:00", calendar=None)
+
+
+# --- a brute force of the rules, second by second ----------------------------------------------
+#
+# The recorder below does what the replay does while it applies events (the hooks), and the
+# brute force reads the record by walking every second from creation to as_of, straight from
+# the rules: stage per second, elapsed as a count of active seconds, overdue at each instant.
+
+RESOLVED_NAMES = ("COMPLETED", "CLOSED")
+STATUS_ACTIVE = {"NEW": True, "OPEN": True, "PENDING": False, "COMPLETED": False,
+                 "CLOSED": False, "Hold": False, "Working": True}  # fmt: skip
+
+
+class Recorder:
+    """The replay's hooks: creation, a change of status/priority/sla, customer post, reply."""
+
+    def __init__(self) -> None:
+        self.rows: list[list[Any]] = []
+        self.cycles: list[list[Any]] = []
+        self.deferred = False
+
+    def created(self, at: int, index: int, status: str, priority: Any, sla: Any,
+                outbound: bool) -> None:  # fmt: skip
+        resolved = status in RESOLVED_NAMES
+        self.rows.append([at, index, status, STATUS_ACTIVE[status], resolved, priority, sla])
+        if not outbound:
+            if resolved:
+                self.deferred = True
+            else:
+                self._open(at)
+
+    def changed(self, at: int, index: int, status: str, priority: Any, sla: Any) -> None:
+        was = self.rows[-1][4]
+        resolved = status in RESOLVED_NAMES
+        if resolved and not was and self._is_open():
+            self._complete(at, "resolution")
+        self.rows.append([at, index, status, STATUS_ACTIVE[status], resolved, priority, sla])
+        if was and not resolved and self.deferred:
+            self.deferred = False
+            self._open(at)
+
+    def customer_post(self, at: int) -> None:
+        if self._is_open():
+            return
+        if self.rows[-1][4]:
+            self.deferred = True
+        else:
+            self._open(at)
+
+    def agent_reply(self, at: int) -> None:
+        if self._is_open():
+            self._complete(at, "reply")
+        self.deferred = False
+
+    def _is_open(self) -> bool:
+        return bool(self.cycles) and self.cycles[-1][2] is None
+
+    def _open(self, at: int) -> None:
+        self.cycles.append([at, len(self.rows) - 1, None, None, None])
+
+    def _complete(self, at: int, by: str) -> None:
+        self.cycles[-1][2:] = [at, by, len(self.rows) - 1]
+
+
+def stamp(moment: int | None) -> str | None:
+    return None if moment is None else datetime.fromtimestamp(moment, UTC).isoformat()
+
+
+def brute_force(record: SlaRecord, sla: Any, as_of: int, calendar: Any) -> list[dict[str, Any]]:
+    rows, cycles, segments = record
+    statuses = sla.statuses
+
+    def row_at(moment: int) -> int:
+        return max(i for i, r in enumerate(rows) if r[0] <= moment)
+
+    def active(moment: int) -> bool:
+        r = rows[row_at(moment)]
+        return bool(statuses.get(r[2], r[3]))
+
+    def target(i: int, kind: str) -> Any:
+        policy = sla if isinstance(sla, SlaPolicy) else sla.policy_for(rows[i][6])
+        return None if policy is None else policy.target(kind, rows[i][5])
+
+    def calendar_at(moment: int) -> Any:
+        if isinstance(calendar, TeamCalendars):
+            team = [s[1] for s in segments if s[0] <= moment][-1]
+            return calendar.calendar_for(team)
+        return calendar
+
+    def open_second(moment: int) -> int:
+        if calendar is None:
+            return 0
+        return int(calendar_at(moment).epoch_business_seconds(moment, moment + 1))
+
+    def clock(kind: str, number: int, start: int, running_after: Any, completed: Any,
+              closed: Any, exists: bool) -> dict[str, Any] | None:  # fmt: skip
+        if not exists:
+            return None
+        # used[t] = (calendar, business) active seconds in [start, t), for t in start..as_of
+        used = {start: (0, 0)}
+        for u in range(start, as_of):
+            cal, bus = used[u]
+            if running_after(u) and active(u):
+                cal, bus = cal + 1, bus + open_second(u)
+            used[u + 1] = (cal, bus)
+
+        def stage(moment: int) -> str:
+            if moment < start or not running_after(moment):
+                return "OFF"
+            return "ACTIVE" if active(moment) else "PAUSED"
+
+        breached = None
+        for moment in range(start, as_of + 1):
+            if running_after(moment):
+                g = target(row_at(moment), kind)
+                is_active = active(moment)
+            elif moment in completed:
+                g, is_active = target(completed[moment], kind), False
+            else:
+                continue
+            if g is not None:
+                e = used[moment][1 if g.business else 0]
+                if e > g.goal_in_seconds or (e == g.goal_in_seconds and is_active):
+                    breached = moment
+                    break
+        pauses = [p for p in range(start, as_of + 1)
+                  if stage(p) == "PAUSED" and (p == start or stage(p - 1) != "PAUSED")]  # fmt: skip
+        last_paused = pauses[-1] if pauses else None
+        done = closed is not None
+        if done:
+            end_at = closed[0]
+            final = target(closed[1], kind)
+            paused_before = end_at > start and stage(end_at - 1) == "PAUSED"
+            x = last_paused if paused_before else end_at
+            shown = "COMPLETED"
+        else:
+            final = target(len(rows) - 1, kind)
+            shown = "ACTIVE" if active(as_of) else "PAUSED"
+            x = as_of if shown == "ACTIVE" else last_paused
+        assert x is not None
+        elapsed = used[x][1 if final is not None and final.business else 0]
+        due = None
+        if final is not None:
+            goal = final.goal_in_seconds
+            if elapsed < goal and final.business:
+                found = calendar_at(x).add_business_seconds(
+                    datetime.fromtimestamp(x, UTC), goal - elapsed
+                )
+                due = int(found.timestamp())
+            elif elapsed < goal:
+                due = x + goal - elapsed
+            else:
+                side = 1 if final.business else 0
+                due = min(moment for moment in range(start, x + 1) if used[moment][side] >= goal)
+        return {
+            "metric_type": kind, "cycle": number, "stage": shown,
+            "started_at": stamp(start), "due_at": stamp(due),
+            "completed_at": stamp(closed[0]) if done else None,
+            "completed_by": (closed[2] if len(closed) > 2 else "resolution") if done else None,
+            "last_paused_at": stamp(last_paused), "is_breached": breached is not None,
+            "breached_at": stamp(breached), "elapsed_seconds": elapsed,
+            "remaining_seconds": None if final is None else final.goal_in_seconds - elapsed,
+            "target": None if final is None else final.to_dict(), "resource_type": "sla_metric",
+        }  # fmt: skip
+
+    out = []
+    for number, c in enumerate(cycles):
+        kind = "FIRST_REPLY_TIME" if number == 0 else "NEXT_REPLY_TIME"
+        last = len(rows) - 1 if c[2] is None else c[4]
+        exists = any(target(i, kind) for i in range(c[1], last + 1))
+        end = c[2]
+        item = clock(
+            kind, max(number, 1), c[0],
+            lambda m, s=c[0], e=end: s <= m and (e is None or m < e),
+            {} if end is None else {end: c[4]},
+            None if end is None else (end, c[4], c[3]),
+            exists,
+        )  # fmt: skip
+        if item is not None:
+            out.append(item)
+    unresolved = [i for i, r in enumerate(rows) if not r[4]]
+    if unresolved:
+        completions = {rows[i][0]: i - 1 for i in range(1, len(rows))
+                       if rows[i][4] and not rows[i - 1][4]}  # fmt: skip
+        closed = None
+        if rows[-1][4]:
+            closed = (max(completions), completions[max(completions)])
+        item = clock(
+            "RESOLUTION_TIME", 1, rows[unresolved[0]][0],
+            lambda m: not rows[row_at(m)][4],
+            completions, closed,
+            any(target(i, "RESOLUTION_TIME") for i in unresolved),
+        )  # fmt: skip
+        if item is not None:
+            out.append(item)
+    return out
+
+
+BASE = t("03-09 00:00:00")  # a Monday, UTC
+# Open for a few short stretches early on Monday, then for the rest of each day.
+SHORT_HOURS = BusinessCalendar.from_dict(
+    {
+        "timezone": "UTC",
+        "week": {
+            day: [
+                ["00:00:20", "00:01:10"],
+                ["00:01:40", "00:03:00"],
+                ["00:04:00", "00:04:05"],
+                ["00:05:00", "24:00"],
+            ]
+            for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        },
+    }
+)
+OTHER_HOURS = BusinessCalendar.from_dict({"timezone": "UTC", "week": {
+    day: [["00:00:00", "00:00:30"], ["00:02:30", "00:06:00"], ["00:08:00", "24:00"]]
+    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}})  # fmt: skip
+PRIORITIES = (None, "URGENT", "NORMAL", 2, "2")
+# Goals and steps on a common grid, so that goals often run out exactly at an event.
+GOALS = st.sampled_from([1, 5, 10, 15, 20, 30, 45, 60, 120])
+SLA_VALUES = (None, "a", "b", "zz")
+
+
+@st.composite
+def policy_sets(draw: st.DrawFn, business: bool) -> SlaPolicies:
+    hours = st.sampled_from(
+        ["CALENDAR_HOURS", "BUSINESS_HOURS"] if business else ["CALENDAR_HOURS"]
+    )
+    policies = {}
+    for key in ("a", "b"):
+        targets = []
+        for kind in ("FIRST_REPLY_TIME", "NEXT_REPLY_TIME", "RESOLUTION_TIME"):
+            for priority in draw(
+                st.lists(st.sampled_from([None, "URGENT", 2]), unique=True, max_size=2)
+            ):
+                targets.append(
+                    {
+                        "type": kind,
+                        "priority": priority,
+                        "operational_hours": draw(hours),
+                        "goal_in_seconds": draw(GOALS),
+                    }
+                )
+        policies[key] = {"targets": targets}
+    unknown = draw(st.sampled_from(["none", "default"]))
+    default = "a" if unknown == "default" else draw(st.sampled_from([None, "a", "b"]))
+    statuses = draw(st.sampled_from([{}, {"Hold": True}, {"OPEN": False}, {"Working": False}]))
+    return SlaPolicies.from_dict({"policies": policies, "default": default, "unknown_sla": unknown,
+                                  "statuses": statuses})  # fmt: skip
+
+
+STEPS = st.one_of(
+    st.tuples(st.just("status"), st.sampled_from(sorted(STATUS_ACTIVE))),
+    st.tuples(st.just("priority"), st.sampled_from(PRIORITIES)),
+    st.tuples(st.just("sla"), st.sampled_from(SLA_VALUES)),
+    st.tuples(st.just("customer"), st.none()),
+    st.tuples(st.just("agent"), st.none()),
+)
+
+
+@st.composite
+def records(draw: st.DrawFn) -> tuple[SlaRecord, int]:
+    """A record made by the recorder from a random script, and an as_of after its last event."""
+    recorder = Recorder()
+    at = BASE + draw(st.integers(0, 30))
+    status = draw(st.sampled_from(sorted(STATUS_ACTIVE)))
+    priority, sla = draw(st.sampled_from(PRIORITIES)), draw(st.sampled_from(SLA_VALUES))
+    recorder.created(at, 0, status, priority, sla, outbound=draw(st.booleans()))
+    segments: list[list[Any]] = [[at, draw(st.sampled_from([None, "1"]))]]
+    for index, (kind, value) in enumerate(draw(st.lists(STEPS, max_size=12)), start=1):
+        at += draw(st.sampled_from([0, 0, 0, 1, 5, 10, 15, 30, 60]))
+        if kind == "customer":
+            recorder.customer_post(at)
+        elif kind == "agent":
+            recorder.agent_reply(at)
+        else:
+            values: dict[str, Any] = {"status": status, "priority": priority, "sla": sla}
+            values[kind] = value
+            if values[kind] == (status, priority, sla)[("status", "priority", "sla").index(kind)]:
+                continue  # not a change
+            status, priority, sla = values["status"], values["priority"], values["sla"]
+            recorder.changed(at, index, status, priority, sla)
+        if draw(st.integers(0, 5)) == 0:
+            team = draw(st.sampled_from([None, "1", "2"]))
+            if segments[-1][0] == at:
+                segments[-1][1] = team
+            else:
+                segments.append([at, team])
+    as_of = at + draw(st.sampled_from([0, 1, 5, 15, 40, 200]))
+    return SlaRecord(recorder.rows, recorder.cycles, segments), as_of
+
+
+@given(records(), policy_sets(business=False))
+def test_clocks_agree_with_the_brute_force_in_calendar_hours(
+    made: tuple[SlaRecord, int], sla: SlaPolicies
+) -> None:
+    record, as_of = made
+    got = build_sla(record, sla, as_of=as_of, calendar=None).to_dict()
+    assert got["sla_metrics"] == brute_force(record, sla, as_of, None)
+
+
+@given(records(), policy_sets(business=True), st.booleans())
+def test_clocks_agree_with_the_brute_force_in_business_hours(
+    made: tuple[SlaRecord, int], sla: SlaPolicies, per_team: bool
+) -> None:
+    record, as_of = made
+    calendar: Any = SHORT_HOURS
+    if per_team:
+        calendar = TeamCalendars(default=SHORT_HOURS, teams={"1": OTHER_HOURS})
+    got = build_sla(record, sla, as_of=as_of, calendar=calendar).to_dict()
+    assert got["sla_metrics"] == brute_force(record, sla, as_of, calendar)
+
+
+# The worked examples that span hours, not days (the brute force counts every second).
+WORKED = [
+    (EX2_ROWS, ex2_cycles("03-09 11:20:00"), "03-09 09:45:00", POLICIES),
+    (EX2_ROWS, ex2_cycles("03-09 11:20:00"), "03-09 11:20:00", POLICIES),
+    (EX2_ROWS, ex2_cycles("03-09 11:45:00"), "03-09 11:40:00", POLICIES),
+    (EX4_ROWS, EX4_CYCLES, "03-10 13:00:00", POLICIES),
+    (EX5_ROWS, EX5_CYCLES, "03-11 18:00:00", POLICIES),
+    (EX6_ROWS, EX6_CYCLES, "03-12 10:20:00", POLICIES),
+    (EX6_ROWS, EX6_CYCLES, "03-12 11:00:00", POLICIES),
+    (EX8_ROWS, EX8_CYCLES, "03-16 11:00:00", POLICIES),
+    (EX9_ROWS, EX9_CYCLES, "03-17 13:30:00", POLICIES),
+    (EX10_ROWS, EX10_CYCLES, "03-18 09:20:00", POLICIES),
+]
+
+
+@pytest.mark.parametrize(("rows", "cycles", "as_of", "sla"), WORKED)
+def test_the_brute_force_gives_the_worked_examples(
+    rows: list[list[Any]], cycles: list[list[Any]], as_of: str, sla: Any
+) -> None:
+    # The brute force is only trusted because it reproduces the hand-worked examples too.
+    record = cut(rows, cycles, t(as_of))
+    assert brute_force(record, sla, t(as_of), C) == clocks(rows, cycles, as_of, sla)["sla_metrics"]
