@@ -11,21 +11,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any
 
 from metrics_engine._calendar import BusinessCalendar, TeamCalendars
-from metrics_engine._errors import MetricsEngineError, SequenceError, StateError
+from metrics_engine._errors import MetricsEngineError, SequenceError
 from metrics_engine._events import Actor, Event, id_text, parse_event, parse_instant
 from metrics_engine._foreign import plain_event
 from metrics_engine._metrics import CaseMetrics, build_metrics
 from metrics_engine._rules import Rules
+from metrics_engine._saved_state import STATE_VERSION, SavedReplay, read_state, write_state
 from metrics_engine._state import CaseState
 
 __all__ = ["STATE_VERSION", "CaseReplay", "compute_metrics", "lenient_order"]
-
-#: Version of the saved-state format; a state of another version is refused.
-STATE_VERSION: Final = 1
-_STATE_FORMAT: Final = "metrics_engine.CaseReplay"
 
 Calendar = BusinessCalendar | TeamCalendars
 
@@ -315,55 +312,46 @@ class CaseReplay:
 
     def to_state(self) -> dict[str, Any]:
         """A JSON-serialisable snapshot; :meth:`from_state` continues exactly from it."""
-        return {
-            "format": _STATE_FORMAT,
-            "version": STATE_VERSION,
-            "strict": self._strict,
-            "rules": self._rules.to_dict(),
-            "replay": {
-                "applied": self._applied,
-                "case_key": self._case_key,
-                "error_case": self._error_case,
-                "index": self._index,
-                "last_at": self._last_at,
-                "seen": {
+        return write_state(
+            SavedReplay(
+                strict=self._strict,
+                rules=self._rules,
+                applied=self._applied,
+                case_key=self._case_key,
+                error_case=self._error_case,
+                index=self._index,
+                last_at=self._last_at,
+                seen={
                     key: value if isinstance(value, str) else _digest(value)
                     for key, value in self._seen.items()
                 },
-                "status_types": dict(self._status_types),
-                "status_now": self._status_now,
-                "skipped": self._skipped,
-            },
-            "case": self._state.to_dict(),
-        }
+                status_types=self._status_types,
+                status_now=self._status_now,
+                skipped=self._skipped,
+                case=self._state,
+            )
+        )
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any], calendar: Calendar | None = None) -> CaseReplay:
-        """A replay that continues where the one that wrote ``state`` stopped."""
-        if not isinstance(state, Mapping) or state.get("format") != _STATE_FORMAT:
-            raise StateError("expected a state written by CaseReplay.to_state, found another")
-        version = state.get("version")
-        if version != STATE_VERSION:
-            raise StateError(
-                f"expected a state of version {STATE_VERSION}, found version {version!r}"
-            )
-        try:
-            replay = cls(calendar=calendar, strict=state["strict"], rules=Rules(**state["rules"]))
-            saved = state["replay"]
-            replay._applied = int(saved["applied"])
-            replay._case_key = saved["case_key"]
-            replay._error_case = saved["error_case"]
-            replay._index = int(saved["index"])
-            replay._last_at = saved["last_at"]
-            replay._seen = dict(saved["seen"])
-            replay._status_types = dict(saved["status_types"])
-            replay._status_now = str(saved["status_now"])
-            replay._skipped = int(saved["skipped"])
-            replay._state = CaseState.from_dict(state["case"])
-        except (KeyError, TypeError, ValueError) as error:
-            raise StateError(
-                f"expected a complete saved state, found a broken one ({error})"
-            ) from None
+        """A replay that continues where the one that wrote ``state`` stopped.
+
+        The state is checked whole first (docs/state.md): it restores exactly, or
+        :class:`StateError` names the key that is wrong.
+        """
+        calendar = _check_calendar(calendar)
+        saved = read_state(state)
+        replay = cls(calendar=calendar, strict=saved.strict, rules=saved.rules)
+        replay._applied = saved.applied
+        replay._case_key = saved.case_key
+        replay._error_case = saved.error_case
+        replay._index = saved.index
+        replay._last_at = saved.last_at
+        replay._seen = dict(saved.seen)
+        replay._status_types = dict(saved.status_types)
+        replay._status_now = saved.status_now
+        replay._skipped = saved.skipped
+        replay._state = saved.case
         return replay
 
 

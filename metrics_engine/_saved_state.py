@@ -1,0 +1,520 @@
+"""Saved replay states: writing them, and reading them back only when they are whole.
+
+A saved state is plain JSON data: the replay's memory of the stream (what its sequence rules
+need), the case state (:class:`CaseState`) and the rules. Reading one checks everything before
+anything is restored, in two passes. First the shape and every value on its own: each key
+present and no other, each value of its type and within its range (counts from 0, instants
+between the case's creation and its last event, ids as text or as given). Then the facts that
+tie values together, the way the state machine keeps them: spans in order, a reopen count that
+matches the resolutions, a wait side that matches the status, and so on. A state therefore
+restores exactly, or :class:`StateError` names the key that is wrong, the one wrong on its own
+when there is one. docs/state.md describes the format for users.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from itertools import pairwise
+from typing import Any, Final
+
+from metrics_engine._errors import MetricsEngineError, StateError
+from metrics_engine._events import _MAX_EPOCH_SECOND, _MIN_EPOCH_SECOND, id_text
+from metrics_engine._rules import Rules
+from metrics_engine._saved_values import (
+    CASE_KINDS,
+    NOTHING,
+    STATUS_TYPE_TEXT,
+    an_id,
+    count,
+    fail,
+    field,
+    instant,
+    need,
+    object_with,
+    ordered,
+    plain,
+    quoted,
+    same_id,
+    show,
+    text_map,
+)
+from metrics_engine._state import _RESOLVED, _WAIT_SIDE, CaseState
+
+__all__ = ["STATE_FORMAT", "STATE_VERSION", "SavedReplay", "read_state", "write_state"]
+
+#: Version of the saved-state format; a state of another version is refused.
+STATE_VERSION: Final = 1
+STATE_FORMAT: Final = "metrics_engine.CaseReplay"
+
+_TOP_KEYS: Final = ("format", "version", "strict", "rules", "replay", "case")
+_REPLAY_KEYS: Final = (
+    "applied",
+    "case_key",
+    "error_case",
+    "index",
+    "last_at",
+    "seen",
+    "status_types",
+    "status_now",
+    "skipped",
+)
+_STATUS_TYPES: Final = frozenset(_WAIT_SIDE)
+_DIGEST: Final = re.compile(r"[0-9a-f]{24}")  # the replay's digest of an event's content
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SavedReplay:
+    """What a saved state holds, checked: the replay's memory, its rules and the case."""
+
+    strict: bool
+    rules: Rules
+    applied: int
+    case_key: str | None
+    error_case: object  # the case id of the stream's first event, for messages
+    index: int
+    last_at: int | None
+    seen: Mapping[str, str]  # event id -> digest of its content
+    status_types: Mapping[str, str]
+    status_now: str
+    skipped: int
+    case: CaseState
+
+
+def write_state(saved: SavedReplay) -> dict[str, Any]:
+    """The JSON-ready state (lists and dicts are fresh, so it is independent of the replay)."""
+    return {
+        "format": STATE_FORMAT,
+        "version": STATE_VERSION,
+        "strict": saved.strict,
+        "rules": saved.rules.to_dict(),
+        "replay": {
+            "applied": saved.applied,
+            "case_key": saved.case_key,
+            "error_case": saved.error_case,
+            "index": saved.index,
+            "last_at": saved.last_at,
+            "seen": dict(saved.seen),
+            "status_types": dict(saved.status_types),
+            "status_now": saved.status_now,
+            "skipped": saved.skipped,
+        },
+        "case": saved.case.to_dict(),
+    }
+
+
+def read_state(state: object) -> SavedReplay:
+    """A saved state, checked whole; :class:`StateError` names the first key found wrong."""
+    if not isinstance(state, Mapping):
+        raise StateError(
+            f"saved state: expected an object written by CaseReplay.to_state, found {show(state)}"
+        )
+    found_format = state.get("format", NOTHING)
+    if type(found_format) is not str or found_format != STATE_FORMAT:
+        raise fail(
+            "format", f"{STATE_FORMAT!r} (a state written by CaseReplay.to_state)", found_format
+        )
+    version = state.get("version", NOTHING)
+    if type(version) is not int or version != STATE_VERSION:
+        found = f"version {version}" if type(version) is int else show(version)
+        raise StateError(f"saved state 'version': expected version {STATE_VERSION}, found {found}")
+    object_with(state, "", _TOP_KEYS)
+    strict = state["strict"]
+    if type(strict) is not bool:
+        raise fail("strict", "true or false", strict)
+    rules = _rules(state["rules"])
+    memory = _memory(object_with(state["replay"], "replay", _REPLAY_KEYS), strict)
+    case = _case(state["case"], memory.applied)
+    if memory.applied:
+        _memory_agrees(memory, case)
+    return replace(memory, rules=rules, case=CaseState.from_dict(case))
+
+
+# --------------------------------------------------------------------------- the parts
+
+
+def _rules(value: object) -> Rules:
+    defaults = Rules().to_dict()
+    given = object_with(value, "rules", tuple(defaults))
+    for name, default in defaults.items():
+        if type(given[name]) is not type(default):
+            expected = "true or false" if type(default) is bool else "a rule name"
+            raise fail(f"rules.{name}", expected, given[name])
+    try:
+        return Rules(**given)
+    except MetricsEngineError as error:
+        raise StateError(f"saved state 'rules': {error.detail}") from None
+
+
+def _memory(replay: Mapping[str, Any], strict: bool) -> SavedReplay:
+    """The replay's memory of the stream, each value alone and against the counts."""
+    applied = count(replay["applied"], "replay.applied")
+    index = count(replay["index"], "replay.index")
+    skipped = count(replay["skipped"], "replay.skipped")
+    error_case = an_id(replay["error_case"], "replay.error_case", optional=True)
+    case_key = replay["case_key"]
+    if case_key is not None and not isinstance(case_key, str):
+        raise fail("replay.case_key", "the case id as text or null", case_key)
+    last_at = replay["last_at"]
+    if last_at is not None:
+        last_at = instant(last_at, "replay.last_at", _MIN_EPOCH_SECOND, _MAX_EPOCH_SECOND)
+    seen = text_map(replay["seen"], "replay.seen")
+    for key, digest in seen.items():
+        if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+            raise fail(f"replay.seen[{quoted(key)}]", "a digest of 24 hex digits", digest)
+    status_types = text_map(replay["status_types"], "replay.status_types")
+    for name, status_type in status_types.items():
+        if not name:
+            raise fail("replay.status_types", "status names that are not empty", name)
+        if type(status_type) is not str or status_type not in _STATUS_TYPES:
+            raise fail(f"replay.status_types[{quoted(name)}]", STATUS_TYPE_TEXT, status_type)
+    status_now = replay["status_now"]
+    if type(status_now) is not str or status_now not in _STATUS_TYPES:
+        raise fail("replay.status_now", STATUS_TYPE_TEXT, status_now)
+
+    if strict and skipped:
+        raise fail("replay.skipped", "0 in strict mode (it skips nothing)", skipped)
+    if index < applied + skipped:
+        raise fail("replay.index", f"at least applied + skipped = {applied + skipped}", index)
+    if len(seen) > applied:
+        raise fail(
+            "replay.seen",
+            f"at most one id per applied event ('replay.applied' {applied})",
+            len(seen),
+        )
+    if not applied:
+        for where, value, empty in (
+            ("replay.index", index, skipped),  # with nothing applied, all were skipped
+            ("replay.case_key", case_key, None),
+            ("replay.last_at", last_at, None),
+            ("replay.status_types", dict(status_types), {}),
+            ("replay.status_now", status_now, "NEW"),
+        ):
+            if value != empty:
+                raise fail(where, f"{plain(empty)} while 'replay.applied' is 0", value)
+    elif error_case is None:
+        raise fail("replay.error_case", "the case id once an event is applied", None)
+    return SavedReplay(
+        strict=strict,
+        rules=Rules(),
+        applied=applied,
+        case_key=case_key,
+        error_case=error_case,
+        index=index,
+        last_at=last_at,
+        seen=dict(seen),
+        status_types=dict(status_types),
+        status_now=status_now,
+        skipped=skipped,
+        case=CaseState(),
+    )
+
+
+def _memory_agrees(memory: SavedReplay, case: dict[str, Any]) -> None:
+    """The replay's memory against the case state, once both are checked alone."""
+    case_raw = case["case_raw"]
+    if memory.case_key != id_text(case_raw, "case"):
+        raise fail(
+            "replay.case_key", f"the text of 'case.case_raw' {show(case_raw)}", memory.case_key
+        )
+    if memory.last_at != case["last_at"]:
+        raise fail("replay.last_at", f"'case.last_at' {case['last_at']}", memory.last_at)
+    if not memory.skipped and not same_id(memory.error_case, case_raw):
+        # Its first event is the one created the case unless lenient mode skipped that one.
+        raise fail(
+            "replay.error_case",
+            f"'case.case_raw' {show(case_raw)} (nothing skipped)",
+            memory.error_case,
+        )
+    name, status_type = case["status_name"], case["status_type"]
+    if memory.status_types.get(name) != status_type:
+        raise fail(
+            "replay.status_types",
+            f"the case's status {name!r} with 'case.status_type' {status_type}",
+            dict(memory.status_types),
+        )
+    if memory.status_now != status_type:
+        raise fail("replay.status_now", f"'case.status_type' {status_type}", memory.status_now)
+    for name in _AT_MOST_APPLIED:
+        if case[name] > memory.applied:
+            raise fail(f"case.{name}", f"at most 'replay.applied' = {memory.applied}", case[name])
+
+
+def _case(value: object, applied: int) -> dict[str, Any]:
+    """The case state's fields, each checked alone and then against each other."""
+    given = object_with(value, "case", tuple(CASE_KINDS))
+    if not applied:
+        empty = CaseState().to_dict()
+        for name, default in empty.items():
+            found = given[name]
+            if type(found) is not type(default) or found != default:
+                expected = f"{plain(default)} while 'replay.applied' is 0"
+                raise fail(f"case.{name}", expected, found)
+        return empty
+    created = instant(given["created_at"], "case.created_at", _MIN_EPOCH_SECOND, _MAX_EPOCH_SECOND)
+    last = instant(given["last_at"], "case.last_at", _MIN_EPOCH_SECOND, _MAX_EPOCH_SECOND)
+    if last < created:
+        raise fail("case.last_at", f"an instant at or after 'case.created_at' {created}", last)
+    case = {
+        name: field(kind, given[name], f"case.{name}", created, last)
+        for name, kind in CASE_KINDS.items()
+    }
+    _check_case(case)
+    return case
+
+
+def _check_case(case: dict[str, Any]) -> None:
+    """What the state machine keeps true between fields (docs/state.md lists it)."""
+    created = case["created_at"]
+    status_type = case["status_type"]
+    resolved = case["resolved"]
+    need(
+        resolved == (status_type in _RESOLVED),
+        "case.resolved",
+        f"{status_type in _RESOLVED} for 'case.status_type' {status_type}",
+        resolved,
+    )
+    side = _WAIT_SIDE[status_type]
+    need(
+        case["wait_side"] == side,
+        "case.wait_side",
+        f"{plain(side)} for 'case.status_type' {status_type}",
+        case["wait_side"],
+    )
+
+    # counts
+    replies = case["agent_reply_count"] + case["requester_reply_count"]
+    need(
+        case["reply_count"] >= replies,
+        "case.reply_count",
+        f"at least agent plus requester replies = {replies}",
+        case["reply_count"],
+    )
+    need(
+        case["agent_touch_count"] >= case["agent_reply_count"],
+        "case.agent_touch_count",
+        "at least 'case.agent_reply_count' (each agent reply is a touch)",
+        case["agent_touch_count"],
+    )
+    for counted, at in _COUNTED_AT:
+        need(
+            (case[counted] == 0) == (case[at] is None),
+            f"case.{at}",
+            f"{'an instant' if case[counted] else 'null'} as 'case.{counted}' is {case[counted]}",
+            case[at],
+        )
+    for earlier, later in _NOT_AFTER:
+        if case[earlier] is not None:
+            need(
+                case[later] is not None and case[later] >= case[earlier],
+                f"case.{later}",
+                f"an instant at or after 'case.{earlier}' {case[earlier]}",
+                case[later],
+            )
+    for counted, at in (
+        ("agent_reply_count", "last_reply_by_agent_at"),
+        ("requester_reply_count", "last_reply_by_requester_at"),
+    ):
+        if case[counted]:
+            need(
+                case[at] is not None,
+                f"case.{at}",
+                f"an instant as 'case.{counted}' is {case[counted]}",
+                None,
+            )
+
+    # assignment
+    seen = case["assignees_seen"]
+    need(
+        (case["first_assignment_at"] is None) == (case["last_assignment_at"] is None),
+        "case.first_assignment_at",
+        "an instant exactly when 'case.last_assignment_at' is one",
+        case["first_assignment_at"],
+    )
+    if seen:
+        need(
+            case["first_assignment_at"] is not None,
+            "case.first_assignment_at",
+            "an instant once 'case.assignees_seen' has an agent",
+            None,
+        )
+    if case["assignee"] is not None:
+        need(
+            case["assignee"] in seen,
+            "case.assignee",
+            "an agent in 'case.assignees_seen'",
+            case["assignee"],
+        )
+
+    # resolution
+    periods = case["unresolved_periods"]
+    ordered(periods, "case.unresolved_periods")
+    reopens = case["reopen_count"]
+    need(
+        len(periods) == reopens + resolved,
+        "case.reopen_count",
+        f"one less than the resolutions in 'case.unresolved_periods' ({len(periods)})"
+        if resolved
+        else f"the resolutions in 'case.unresolved_periods' ({len(periods)})",
+        reopens,
+    )
+    if periods:
+        need(
+            periods[0][0] == created,
+            "case.unresolved_periods[0]",
+            f"a first period from 'case.created_at' {created}",
+            periods[0],
+        )
+    need(
+        case["resolution_at"] == (periods[-1][1] if periods else None),
+        "case.resolution_at",
+        "the end of the last unresolved period" if periods else "null before a resolution",
+        case["resolution_at"],
+    )
+    if not periods:
+        for name in (
+            "replies_at_resolution",
+            "agent_replies_at_resolution",
+            "agents_at_resolution",
+            "resolved_by",
+        ):
+            need(
+                case[name] in (0, None) and case[name] is not False,
+                f"case.{name}",
+                f"{plain(0 if name != 'resolved_by' else None)} before a resolution",
+                case[name],
+            )
+    start = case["unresolved_start"]
+    if resolved:
+        need(start is None, "case.unresolved_start", "null while resolved", start)
+        if reopens:
+            need(
+                periods[-1][0] == case["last_reopened_at"],
+                "case.last_reopened_at",
+                f"the start of the last unresolved period {periods[-1][0]}",
+                case["last_reopened_at"],
+            )
+    else:
+        expected_start = case["last_reopened_at"] if reopens else created
+        need(
+            start == expected_start,
+            "case.unresolved_start",
+            f"'case.last_reopened_at' {expected_start}"
+            if reopens
+            else f"'case.created_at' {created}",
+            start,
+        )
+    for name, total in (
+        ("replies_at_resolution", "reply_count"),
+        ("agent_replies_at_resolution", "agent_reply_count"),
+    ):
+        need(case[name] <= case[total], f"case.{name}", f"at most 'case.{total}'", case[name])
+    need(
+        case["agents_at_resolution"] <= len(seen),
+        "case.agents_at_resolution",
+        f"at most the agents in 'case.assignees_seen' ({len(seen)})",
+        case["agents_at_resolution"],
+    )
+
+    # responses
+    spans = case["response_spans"]
+    ordered(spans, "case.response_spans")
+    need(
+        len(spans) <= case["agent_reply_count"],
+        "case.response_spans",
+        f"at most one span per agent reply ({case['agent_reply_count']})",
+        len(spans),
+    )
+    open_start = case["response_span_start"]
+    if open_start is not None and spans:
+        need(
+            open_start >= spans[-1][1],
+            "case.response_span_start",
+            f"an instant at or after the last response {spans[-1][1]}",
+            open_start,
+        )
+    first = case["first_response"]
+    if first is not None:
+        need(
+            case["first_response_start"] == first[0],
+            "case.first_response",
+            f"a span from 'case.first_response_start' {case['first_response_start']}",
+            first,
+        )
+    elif spans:
+        need(False, "case.first_response", "a span once a response is recorded", None)
+
+    # waits: both sides take turns, so their spans never overlap
+    waits = sorted(case["customer_waits"] + case["agent_waits"])
+    for name in ("customer_waits", "agent_waits"):
+        ordered(case[name], f"case.{name}", empty=False)
+    for before, after in pairwise(waits):
+        need(
+            after[0] >= before[1],
+            "case.customer_waits",
+            "waits of the two sides that do not overlap with 'case.agent_waits'",
+            after,
+        )
+    if waits:
+        need(
+            case["wait_start"] >= waits[-1][1],
+            "case.wait_start",
+            f"an instant at or after the end of the last wait {waits[-1][1]}",
+            case["wait_start"],
+        )
+
+    # teams
+    segments = case["team_segments"]
+    need(
+        bool(segments) and segments[0][0] == created,
+        "case.team_segments",
+        f"a first segment from 'case.created_at' {created}",
+        segments[:1],
+    )
+    for index in range(1, len(segments)):
+        need(
+            segments[index][0] > segments[index - 1][0],
+            f"case.team_segments[{index}]",
+            f"a start after {segments[index - 1][0]}",
+            segments[index],
+        )
+    need(
+        segments[-1][1] == case["team"],
+        "case.team",
+        "the team of the last segment of 'case.team_segments'",
+        case["team"],
+    )
+    need(
+        len(segments) <= case["team_change_count"] + 1,
+        "case.team_segments",
+        "at most one segment per team change, plus the first",
+        len(segments),
+    )
+
+
+# Each pair: a count, and the instant set when it counted (null while it is 0).
+_COUNTED_AT: Final = (
+    ("reopen_count", "last_reopened_at"),
+    ("priority_change_count", "priority_updated_at"),
+    ("team_change_count", "team_updated_at"),
+)
+# Each pair: an instant, and one set with it that can only be later.
+_NOT_AFTER: Final = (
+    ("first_assignment_at", "last_assignment_at"),
+    ("requester_updated_at", "customer_updated_at"),
+    ("last_reply_by_requester_at", "last_reply_by_customer_at"),
+    ("last_reply_by_requester_at", "requester_updated_at"),
+    ("last_reply_by_customer_at", "customer_updated_at"),
+    ("last_reply_by_agent_at", "agent_updated_at"),
+)
+# Counts of events, or of what events did at most once each.
+_AT_MOST_APPLIED: Final = (
+    "agent_touch_count",
+    "reply_count",
+    "priority_change_count",
+    "sla_change_count",
+    "assignee_change_count",
+    "team_change_count",
+    "reopen_count",
+)
