@@ -149,10 +149,20 @@ def _array(column: Column, values: Sequence[object], first_row: int) -> Any:
     try:
         array = pa.array(values, type=_ARROW_TYPES[column.kind])
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
-        raise _bad(column, values, first_row) from None
+        if column.kind not in ("id", "user") or not all(_fits(column.kind, v) for v in values):
+            raise _bad(column, values, first_row) from None
+        array = pa.array([_utf8(value) for value in values], type=pa.string())
     if array.null_count and not column.nullable:
         raise _bad(column, values, first_row)
     return array
+
+
+def _utf8(value: object) -> object:
+    """Text Parquet can hold: a lone surrogate (from a ``\\udXXX`` escape in JSON input) has
+    no UTF-8 form, so it becomes those six characters, as in the CSV output."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
 
 
 def _transpose(

@@ -151,6 +151,18 @@ def test_a_value_of_the_wrong_type_names_its_row_and_column(
     assert "\n" not in str(caught.value)
 
 
+def test_a_lone_surrogate_is_written_as_its_escape() -> None:
+    # JSON input may hold "\udc80" (a lone surrogate): Parquet text must be UTF-8, so the id
+    # is written as the six characters of its escape, as the CSV output writes it.
+    events = [
+        {"case": "A\udc80", "event": "created", "at": "2026-03-02T09:00:00Z",
+         "actor": {"id": "\ud800", "role": "customer"}},
+    ]  # fmt: skip
+    table = arrow.rows_table(me.compute_batch(events).rows)
+    assert table.column("case_id").to_pylist() == ["A\\udc80"]
+    assert table.column("last_replier").to_pylist() == ["\\ud800"]
+
+
 def test_rows_of_the_wrong_shape() -> None:
     row = worked_rows()[0]
     short = {key: value for key, value in row.items() if key != "reopen_count"}
