@@ -154,6 +154,7 @@ def render(
     private_as_failed_send: bool = False,
     page_size: int = 3,
     activities_too: bool = False,
+    case_id: int = 1,
 ) -> Rendered:
     """Kayako responses for a valid, duplicate-free stream in which, within each second,
     posts come before updates (the only order Kayako's whole seconds can tell)."""
@@ -275,14 +276,14 @@ def render(
                     "verb": "UPDATE",
                     "actor": activity_actor,
                     "actions": actions,
-                    "object": {"original": {"id": 1, "resource_type": "case"}},
+                    "object": {"original": {"id": case_id, "resource_type": "case"}},
                     "created_at": stamp(at),
                 },
             )
             activities.append(activity)
             post(at, ref(activity), None, post_status="")
     case = {
-        "id": 1,
+        "id": case_id,
         "subject": "Rendered case",
         "requester": value_ref("requester", state["requester"]),
         "creator": None if creator_role == "system" else author(created.get("actor")),

@@ -38,7 +38,7 @@ def team_calendars(
         ref = team.get("businesshour", team.get("business_hour"))
         if ref is None:
             continue  # no hours of its own: the default applies
-        hour_key = id_key(ref.get("id")) if isinstance(ref, Mapping) else None
+        hour_key = id_key(ref.get("id")) if isinstance(ref, dict) else None
         found = index.resolve(ref, "zones") if hour_key is not None else None
         if (
             hour_key is not None

@@ -10,9 +10,8 @@ action as Kayako wrote them (:class:`Side`), for the rewinding step to read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 from metrics_engine._errors import EventError
 from metrics_engine._events import parse_instant
@@ -98,8 +97,7 @@ class Unmapped:
         return {"kind": self.kind, "id": self.id, "reason": self.reason, "post": self.post}
 
 
-@dataclass(frozen=True, slots=True)
-class Side:
+class Side(NamedTuple):
     """One side (old or new) of a Kayako action, as written: an id, a label, or null."""
 
     key: str | None  # the id as text, from ``*_object.original`` (or the case's reference)
@@ -111,9 +109,8 @@ class Side:
         return self.key is None and self.label is None
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
-    """A mapped item, its values still as Kayako wrote them."""
+class Step(NamedTuple):
+    """A mapped item, its values still as Kayako wrote them (a tuple: cheap to build)."""
 
     kind: Literal["message", "note", "update"]
     origin: str  # Kayako's name for the item (post kind or activity name), for the report
@@ -146,12 +143,12 @@ def _side(value: object, obj: object) -> Side:
     label = value if isinstance(value, str) and value != "" else None
     if isinstance(value, int | float) and not isinstance(value, bool):
         label = str(value)
-    original = obj.get("original") if isinstance(obj, Mapping) else None
-    if not isinstance(original, Mapping):
-        original = obj if isinstance(obj, Mapping) and "id" in obj else None
+    original = obj.get("original") if isinstance(obj, dict) else None
+    if not isinstance(original, dict):
+        original = obj if isinstance(obj, dict) and "id" in obj else None
     raw = original.get("id") if original is not None else None
     key = id_key(raw)
-    if label is None and isinstance(obj, Mapping):
+    if label is None and isinstance(obj, dict):
         title = obj.get("title") or obj.get("full_title")
         label = title if isinstance(title, str) and title else None
     return Side(key, raw if key is not None else None, label)
@@ -165,15 +162,16 @@ class ItemReader:
         self.index = index
         self.report: list[Unmapped] = []
         self._actors: dict[str, Actor] = {}
+        self._channels: dict[object, str | None] = {}
 
     # ------------------------------------------------------------------ actors
 
     def actor(self, ref: object, where: str) -> Actor:
         """A user reference → ``{"id", "role"}``; a rule, a bot or nothing → system (None)."""
-        if not isinstance(ref, Mapping):
+        if not isinstance(ref, dict):
             return None
         original = ref.get("original") if "original" in ref else ref
-        if not isinstance(original, Mapping):
+        if not isinstance(original, dict):
             return None
         if canonical_type(original.get("resource_type")) not in _USER_TYPES:
             return None  # trigger, monitor, SLA version, engagement: the system
@@ -187,7 +185,7 @@ class ItemReader:
     def _role(self, ref: Obj, key: str, where: str) -> str:
         user = self.index.resolve(ref, "role")
         role = user.get("role") if user is not None else None
-        if isinstance(role, Mapping):
+        if isinstance(role, dict):
             role = (self.index.resolve(role, "type") or {}).get("type")
         if isinstance(role, str) and role.upper() in _ROLES:
             return role.upper()
@@ -211,9 +209,7 @@ class ItemReader:
         the post carries one (already looked up)."""
         key = id_key(post.get("id")) or "?"
         original = post.get("original")
-        kind = (
-            canonical_type(original.get("resource_type")) if isinstance(original, Mapping) else None
-        )
+        kind = canonical_type(original.get("resource_type")) if isinstance(original, dict) else None
         where = f"post {key}"
         at = instant(post.get("created_at"), f"{where} created_at")
         if kind == "activity":
@@ -225,8 +221,6 @@ class ItemReader:
             return None
         order = (at, 0, *_order_key(key))
         if kind in PUBLIC_KINDS:
-            channel = self.index.resolve(post.get("source_channel"), "type")
-            channel_type = channel.get("type") if channel is not None else None
             status = post.get("post_status")
             return Step(
                 "message",
@@ -236,7 +230,7 @@ class ItemReader:
                 order,
                 self.actor(post.get("creator"), where),
                 post=key,
-                channel=channel_type if isinstance(channel_type, str) else None,
+                channel=self._channel(post.get("source_channel")),
                 public=not (isinstance(status, str) and status.upper() in FAILED_SENDS),
             )
         if kind in ("note", "side_conversation"):
@@ -254,6 +248,21 @@ class ItemReader:
         self._set_aside(kind, event_id, f"unknown post kind {kind!r}")
         return None
 
+    def _channel(self, ref: object) -> str | None:
+        """The channel type of a post (MAIL, MESSENGER...), when the export holds it."""
+        if not isinstance(ref, dict):
+            return None
+        key = ref.get("id")
+        bare = len(ref) <= 3  # a reference: the same channel every time (memo)
+        if bare and key in self._channels:
+            return self._channels[key]
+        channel = self.index.resolve(ref, "type")
+        kind = channel.get("type") if channel is not None else None
+        found = kind if isinstance(kind, str) else None
+        if bare and isinstance(key, int | str):
+            self._channels[key] = found
+        return found
+
     # ------------------------------------------------------------------ activities
 
     def activity(self, activity: Obj, at: int, post: str | None) -> Step | None:
@@ -263,15 +272,15 @@ class ItemReader:
         name = activity.get("activity")
         verb = activity.get("verb")
         obj = activity.get("object")
-        original = obj.get("original") if isinstance(obj, Mapping) else None
+        original = obj.get("original") if isinstance(obj, dict) else None
         about = (
-            canonical_type(original.get("resource_type")) if isinstance(original, Mapping) else None
+            canonical_type(original.get("resource_type")) if isinstance(original, dict) else None
         )
         kind = name if isinstance(name, str) and name else "activity"
         if name in FOREIGN:
             self._set_aside(kind, event_id, FOREIGN[name], post)
             return None
-        if about == "case" and isinstance(original, Mapping):
+        if about == "case" and isinstance(original, dict):
             other = id_key(original.get("id"))
             if other is not None and other != self.case_key:
                 self._set_aside(kind, event_id, f"about case {other}, not this one", post)
@@ -344,6 +353,6 @@ class ItemReader:
 
 
 def _show_ref(ref: object) -> str:
-    if isinstance(ref, Mapping):
+    if isinstance(ref, dict):
         return f"{ref.get('resource_type')} {ref.get('id')}"
     return repr(ref)[:40]

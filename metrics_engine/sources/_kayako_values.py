@@ -59,7 +59,7 @@ def final_side(case: Obj, field: str, index: Index) -> Side:
     ref = case.get(CASE_FIELDS[field])
     if ref is None:
         return Side(None, None, None)
-    if not isinstance(ref, Mapping) or id_key(ref.get("id")) is None:
+    if not isinstance(ref, dict) or id_key(ref.get("id")) is None:
         raise KayakoError(
             f"case field {CASE_FIELDS[field]!r}: expected a reference with an id or null, "
             f"found {ref!r:.60}"
@@ -90,24 +90,27 @@ class _Values:
         self.index = timeline.reader.index
         self.case = timeline.case_id
         self._statuses: dict[str, Any] = {}
-        self._references: dict[str, Callable[[Side, str], Any]] = {}
+        self._references: dict[str, Callable[[Side], Any]] = {}
 
     def error(self, detail: str) -> KayakoError:
         return KayakoError(detail, case=self.case)
 
-    def value(self, field: str, side: Side, where: str) -> Any:
+    def value(self, field: str, side: Side, step: Step | None) -> Any:
+        """The event value of one side; ``step`` is where it was read (None: the case)."""
         if field == "status":
-            return self.status(side, where)
+            return self.status(side, step)
         if field in ("requester", "assignee"):
-            return self.user(field, side, where)
+            return self.user(field, side, step)
         if field not in self._references:
             self._references[field] = self._reference_rule(field)
-        return self._references[field](side, where)
+        return self._references[field](side)
 
     # ------------------------------------------------------------------ status
 
-    def status(self, side: Side, where: str) -> Any:
-        obj = self._status_object(side, where)
+    def status(self, side: Side, step: Step | None) -> Any:
+        if side.key is not None and side.key in self._statuses:
+            return self._statuses[side.key]
+        obj = self._status_object(side, _where(step))
         key = id_key(obj.get("id")) or ""
         if key not in self._statuses:
             self._statuses[key] = self._status_value(obj, key)
@@ -162,7 +165,7 @@ class _Values:
 
     # ------------------------------------------------------------------ users
 
-    def user(self, field: str, side: Side, where: str) -> Any:
+    def user(self, field: str, side: Side, step: Step | None) -> Any:
         if side.key is not None:
             return side.raw
         if side.label is None:
@@ -175,13 +178,13 @@ class _Values:
         if len(found) == 1:
             return found[0]
         raise self.error(
-            f"field {field!r}: {where} names the user {side.label!r} without an id, and "
+            f"field {field!r}: {_where(step)} names the user {side.label!r} without an id, and "
             f"{'no user record has' if not found else 'several user records have'} that name"
         )
 
     # ------------------------------------------------------------------ teams, priority...
 
-    def _reference_rule(self, field: str) -> Callable[[Side, str], Any]:
+    def _reference_rule(self, field: str) -> Callable[[Side], Any]:
         """Ids when every value of the field in this case has one (from its object, or its
         label matching one object of the export); otherwise labels for the whole case, so
         that values always compare like with like."""
@@ -212,14 +215,14 @@ class _Values:
                 return None
             return _label(self.index.get(kind, side.key, label_key))
 
-        sides = [(side, where) for side, where in self._sides(field) if not side.null]
-        unlabelled = [(side, where) for side, where in sides if id_of(side) is _NO_ID]
+        sides = [(side, step) for side, step in self._sides(field) if not side.null]
+        unlabelled = [(side, step) for side, step in sides if id_of(side) is _NO_ID]
         if not unlabelled:
-            return lambda side, where: id_of(side)
-        missing = [(side, where) for side, where in sides if label_of(side) is None]
+            return id_of
+        missing = [(side, step) for side, step in sides if label_of(side) is None]
         if missing:
-            side, where = unlabelled[0]
-            other, other_where = missing[0]
+            side, where = unlabelled[0][0], _where(unlabelled[0][1])
+            other, other_where = missing[0][0], _where(missing[0][1])
             raise self.error(
                 f"field {field!r}: {where} names {side.label!r} by label only, which matches no "
                 f"single {kind} of the export, and {other_where} gives {kind} {other.key} by id "
@@ -231,25 +234,27 @@ class _Values:
             assert label is not None
             spelling.setdefault(label.casefold(), label)
 
-        def by_label_value(side: Side, where: str) -> Any:
+        def by_label_value(side: Side) -> Any:
             label = label_of(side)
             return None if label is None else spelling[label.casefold()]
 
         return by_label_value
 
-    def _sides(self, field: str) -> list[tuple[Side, str]]:
-        found = [(self.timeline.final[field], "the case")]
+    def _sides(self, field: str) -> list[tuple[Side, Step | None]]:
+        found: list[tuple[Side, Step | None]] = [(self.timeline.final[field], None)]
         for step in self.timeline.steps:
             for name, old, new in step.changes:
                 if name == field:
-                    found += [(old, _where(step)), (new, _where(step))]
+                    found += [(old, step), (new, step)]
         return found
 
 
 _NO_ID: Final[Any] = object()
 
 
-def _where(step: Step) -> str:
+def _where(step: Step | None) -> str:
+    if step is None:
+        return "the case"
     if step.event_id.startswith("activity:") and step.post is not None:
         return f"{step.event_id.replace(':', ' ')} (post {step.post})"
     return step.event_id.replace(":", " ")
@@ -265,14 +270,12 @@ def build_events(timeline: Timeline) -> list[dict[str, Any]]:
     """The case's events in replay order: ``created`` (values rewound), then each step."""
     values = _Values(timeline)
     steps = list(timeline.steps)
-    current = {
-        field: values.value(field, side, "the case") for field, side in timeline.final.items()
-    }
+    current = {field: values.value(field, side, None) for field, side in timeline.final.items()}
     forward: list[dict[str, Any]] = []
     for step in reversed(steps):
         changes: dict[str, Any] = {}
         for field, old, new in reversed(step.changes):
-            value = values.value(field, new, _where(step))
+            value = values.value(field, new, step)
             if not _same(field, value, current[field]):
                 raise values.error(
                     f"field {field!r}: cannot be rewound: {_where(step)} sets {_show(value)}, "
@@ -280,7 +283,7 @@ def build_events(timeline: Timeline) -> list[dict[str, Any]]:
                     f"activities or was saved while the case changed"
                 )
             changes.setdefault(field, value)
-            current[field] = values.value(field, old, _where(step))
+            current[field] = values.value(field, old, step)
         forward.append(changes)
     forward.reverse()
 
@@ -329,6 +332,6 @@ def build_events(timeline: Timeline) -> list[dict[str, Any]]:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return f"{value.get('name')!r} ({value.get('type')})"
     return "null" if value is None else repr(value)
