@@ -27,6 +27,13 @@ from metrics_engine._batch import (
     run_compute,
     run_validate,
 )
+from metrics_engine._kayako_cli import (
+    KAYAKO_COMMANDS,
+    add_kayako_calendars,
+    add_kayako_commands,
+    compute_calendar,
+    run_kayako,
+)
 from metrics_engine._rules import Rules
 
 __all__ = ["main"]
@@ -151,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="read --calendar as Kayako's business-hours resource, in this IANA time zone. "
         "Example: --calendar kayako_hours.json --timezone America/New_York",
     )
+    add_kayako_calendars(calendars)
     out = compute.add_argument_group("output")
     out.add_argument(
         "--out",
@@ -222,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_common(validate)
+    add_kayako_commands(commands)
     return parser
 
 
@@ -238,6 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _terminate_as_interrupt():
             if args.command == "compute":
                 return _compute(args)
+            if args.command in KAYAKO_COMMANDS:
+                return run_kayako(args)
             return _validate(args)
     except BatchError as error:
         print(f"{PROG}: error: {error.detail}", file=sys.stderr)
@@ -277,9 +288,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 def _compute(args: argparse.Namespace) -> int:
-    calendar = load_calendar(
-        args.calendar, team_calendars=args.team_calendars, timezone=args.timezone
-    )
+    calendar = compute_calendar(args, load_calendar)
     if calendar is None and not args.quiet:
         print(
             f"{PROG}: warning: no --calendar or --team-calendars given: every *_business_* "

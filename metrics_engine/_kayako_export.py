@@ -154,13 +154,19 @@ def open_export(root: str, *, cases: bool = True) -> Export:
     """Read an export directory's account-wide files and list its cases (BatchError)."""
     if not os.path.isdir(root):
         raise BatchError(f"export {root}: expected a directory, found {_what(root)}")
+    statuses = _account_files(root, "statuses", required=cases)
     case_ids: list[str] = []
     if cases:
+        folder = os.path.join(root, "cases")
+        if not os.path.isdir(folder):
+            raise BatchError(
+                f"export {root}: expected a cases/ folder (cases/<id>/case.json), found none"
+            )
         try:
             case_ids = sorted(
                 (
                     entry.name
-                    for entry in os.scandir(os.path.join(root, "cases"))
+                    for entry in os.scandir(folder)
                     if entry.is_dir() and not entry.name.startswith(".")
                 ),
                 key=lambda name: (0, int(name), name) if name.isdigit() else (1, 0, name),
@@ -169,7 +175,7 @@ def open_export(root: str, *, cases: bool = True) -> Export:
             raise BatchError(f"export {root}: cannot list cases/: {_reason(error)}") from None
     return Export(
         root=root,
-        statuses=_account_files(root, "statuses", required=cases),
+        statuses=statuses,
         users=_account_files(root, "users"),
         teams=_account_files(root, "teams"),
         case_ids=case_ids,
