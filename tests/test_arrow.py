@@ -570,6 +570,13 @@ def test_a_parquet_file_by_path(tmp_path: Path) -> None:
     pq.write_table(events_table(WORKED), path)
     assert me.compute_batch(arrow.read_events(path)).rows == worked_rows()
     assert me.compute_batch(arrow.read_events(str(path))).rows == worked_rows()
+    # as docs/arrow.md says: the usual OSError, and pyarrow's own error for a file that is
+    # not Parquet, both at the call
+    with pytest.raises(FileNotFoundError):
+        arrow.read_events(tmp_path / "missing.parquet")
+    (tmp_path / "events.jsonl").write_text(json.dumps(WORKED[0]) + "\n")
+    with pytest.raises(pa.ArrowInvalid):
+        arrow.read_events(tmp_path / "events.jsonl")
 
 
 # ====================================================================== the extra stays optional
