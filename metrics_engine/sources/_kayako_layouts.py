@@ -88,13 +88,19 @@ def ref_of(value: object) -> tuple[str, str] | None:
 
 
 class Index:
-    """Resources by ``(type, id text)``: the case's own, then its directory's (``parent``)."""
+    """Resources by ``(type, id text)``: the case's own, then its directory's (``parent``).
 
-    __slots__ = ("_objects", "_parent")
+    Resources embedded in responses are indexed lazily: the walk through a response costs
+    about as much as decoding it, and is needed only when a reference is not embedded where
+    it is used and the directory does not hold it, or when every object of a type is wanted.
+    """
+
+    __slots__ = ("_objects", "_parent", "_pending")
 
     def __init__(self, parent: Index | None = None) -> None:
         self._objects: dict[tuple[str, str], list[Obj]] = {}
         self._parent = parent
+        self._pending: list[object] = []
 
     def add(self, kind: str, key: str, obj: Obj) -> None:
         copies = self._objects.get((kind, key))
@@ -108,16 +114,33 @@ class Index:
 
     def get(self, kind: str, key: str, *wanted: str) -> Obj | None:
         """The object of that type and id; with ``wanted`` keys, preferably a copy holding
-        one of them (an embedded ``user_minimal`` has no ``role``; the user list does)."""
+        one of them (an embedded ``user_minimal`` has no ``role``; the user list does).
+        The case's own objects first, then the directory's, then those still to be indexed."""
         fallback: Obj | None = None
-        layer: Index | None = self
-        while layer is not None:
+        for layer in self._layers():
             for obj in layer._objects.get((kind, key), ()):
                 if not wanted or _holds(obj, wanted):
                     return obj
                 fallback = fallback or obj
-            layer = layer._parent
         return fallback
+
+    def _layers(self) -> Iterator[Index]:
+        layer: Index | None = self
+        while layer is not None:
+            yield layer
+            layer = layer._parent
+        for layer in self._with_pending():
+            layer._flush()
+            yield layer
+
+    def _with_pending(self) -> list[Index]:
+        found = []
+        layer: Index | None = self
+        while layer is not None:
+            if layer._pending:
+                found.append(layer)
+            layer = layer._parent
+        return found
 
     def resolve(self, value: object, *wanted: str) -> Obj | None:
         """The resource a reference points to (itself when embedded), or ``None``; with
@@ -139,6 +162,8 @@ class Index:
 
     def of_type(self, kind: str) -> Iterator[Obj]:
         """Every object of one type, the case's first, each id once."""
+        for pending in self._with_pending():
+            pending._flush()
         seen: set[str] = set()
         layer: Index | None = self
         while layer is not None:
@@ -149,8 +174,12 @@ class Index:
             layer = layer._parent
 
     def collect(self, value: object) -> None:
-        """Index every embedded resource inside a decoded (snake_case) response."""
-        stack = [value]
+        """Index every embedded resource inside a decoded (snake_case) response, when first
+        needed."""
+        self._pending.append(value)
+
+    def _flush(self) -> None:
+        stack, self._pending = self._pending, []
         while stack:
             node = stack.pop()
             if isinstance(node, dict):
@@ -201,23 +230,29 @@ def _has_upper_keys(value: object) -> bool:
 
 
 def _to_snake(value: Any, names: dict[str, str]) -> Any:
-    """A copy with every key, and every ``resource_type`` value, in snake_case."""
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, child in value.items():
-            name = names.get(key)
-            if name is None:
-                name = names[key] = snake_name(key)
-            out[name] = _to_snake(child, names)
-        kind = out.get("resource_type")
-        if isinstance(kind, str):
-            out["resource_type"] = snake_name(kind)
-        if isinstance(out.get("resource"), str):
-            out["resource"] = snake_name(out["resource"])
-        return out
-    if isinstance(value, list):
-        return [_to_snake(child, names) for child in value]
-    return value
+    """A copy with every key, and every ``resource_type`` value, in snake_case (``names``
+    remembers each key's spelling: a response repeats the same few keys)."""
+    if type(value) is list:
+        return [
+            _to_snake(child, names) if type(child) is dict or type(child) is list else child
+            for child in value
+        ]
+    out: dict[str, Any] = {}
+    for key, child in value.items():
+        name = names.get(key)
+        if name is None:
+            name = names[key] = snake_name(key)
+        if type(child) is dict or type(child) is list:
+            child = _to_snake(child, names)
+        out[name] = child
+    for name in ("resource_type", "resource"):
+        kind = out.get(name)
+        if type(kind) is str:
+            snake = names.get(kind)
+            if snake is None:
+                snake = names[kind] = snake_name(kind)
+            out[name] = snake
+    return out
 
 
 def _documents(value: object, what: str) -> list[Obj]:

@@ -189,11 +189,13 @@ class _Values:
         label matching one object of the export); otherwise labels for the whole case, so
         that values always compare like with like."""
         kind, label_key = _REFERENCES[field]
+        sides = [(side, step) for side, step in self._sides(field) if not side.null]
         by_label: dict[str, list[Obj]] = {}
-        for obj in self.index.of_type(kind):
-            label = obj.get(label_key)
-            if isinstance(label, str) and id_key(obj.get("id")) is not None:
-                by_label.setdefault(label.casefold(), []).append(obj)
+        if any(side.key is None for side, _ in sides):  # labels to look up: read them all
+            for obj in self.index.of_type(kind):
+                label = obj.get(label_key)
+                if isinstance(label, str) and id_key(obj.get("id")) is not None:
+                    by_label.setdefault(label.casefold(), []).append(obj)
 
         def id_of(side: Side) -> Any:
             if side.key is not None:
@@ -215,7 +217,6 @@ class _Values:
                 return None
             return _label(self.index.get(kind, side.key, label_key))
 
-        sides = [(side, step) for side, step in self._sides(field) if not side.null]
         unlabelled = [(side, step) for side, step in sides if id_of(side) is _NO_ID]
         if not unlabelled:
             return id_of
