@@ -43,6 +43,7 @@ from metrics_engine._calendar_spec import (
     load_zone,
     make_holiday_source,
     parse_calendar,
+    team_fingerprint,
 )
 from metrics_engine._errors import CalendarError
 from metrics_engine._events import MAX_INT_DIGITS, int_fits
@@ -129,6 +130,11 @@ class BusinessCalendar:
     def timezone(self) -> str:
         """The IANA name of the calendar's time zone."""
         return self._years.spec.timezone
+
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of the calendar's definition; saved states record it (docs/state.md)."""
+        return self._years.spec.fingerprint
 
     def __repr__(self) -> str:
         return f"BusinessCalendar(timezone={self.timezone!r})"
@@ -422,6 +428,12 @@ class TeamCalendars:
         if team_key is None:
             return self._default
         return self._teams.get(_team_text(team_key), self._default)
+
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of the default's and every team's definition (docs/state.md)."""
+        teams = {team: calendar.fingerprint for team, calendar in self._teams.items()}
+        return team_fingerprint(self._default.fingerprint, teams)
 
     def __repr__(self) -> str:
         return f"TeamCalendars(default={self._default!r}, teams={sorted(self._teams)!r})"

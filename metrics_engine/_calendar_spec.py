@@ -8,10 +8,12 @@ check raises ``CalendarError`` with one line naming where, what was expected and
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -29,6 +31,7 @@ __all__ = [
     "load_zone",
     "make_holiday_source",
     "parse_calendar",
+    "team_fingerprint",
 ]
 
 SECONDS_PER_DAY = 86_400
@@ -73,6 +76,11 @@ class CalendarSpec:
     # Sorted by date; a date listed here ignores the week and the holidays.
     dates: tuple[tuple[date, tuple[DayInterval, ...]], ...]
     holidays: HolidayRule | None
+    # A digest of the definition above (see _fingerprint), computed once.
+    fingerprint: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fingerprint", _fingerprint(self))
 
 
 def parse_calendar(obj: object) -> CalendarSpec:
@@ -279,6 +287,46 @@ def _check_holiday_rule(rule: HolidayRule) -> None:
             raise CalendarError(
                 f"calendar holidays: expected {expected}, found {_show(found)} ({error})"
             ) from None
+
+
+# --- fingerprints ----------------------------------------------------------------------------
+
+# The name and version of the canonical form that fingerprints digest: a new form gets a new
+# name, so that fingerprints of two forms never meet.
+_CALENDAR_FORM = "metrics_engine.calendar/1"
+_TEAMS_FORM = "metrics_engine.team_calendars/1"
+
+
+def _fingerprint(spec: CalendarSpec) -> str:
+    """A short digest of a calendar's definition: the zone by name, each day's intervals in day
+    seconds (sorted and without repeats, which change nothing), the date overrides and the
+    holiday rule (categories sorted). Equal definitions give equal fingerprints on any machine;
+    the holidays package's own dates are not part of it."""
+    rule = spec.holidays
+    form = {
+        "timezone": spec.timezone,
+        "week": [sorted(set(day)) for day in spec.week],
+        "dates": [[day.isoformat(), sorted(set(intervals))] for day, intervals in spec.dates],
+        "holidays": None
+        if rule is None
+        else {
+            "country": rule.country,
+            "subdiv": rule.subdiv,
+            "categories": None if rule.categories is None else sorted(set(rule.categories)),
+        },
+    }
+    return _digest([_CALENDAR_FORM, form])
+
+
+def team_fingerprint(default: str, teams: Mapping[str, str]) -> str:
+    """The fingerprint of a team-calendar set from its calendars' fingerprints (teams by id
+    text)."""
+    return _digest([_TEAMS_FORM, default, sorted(teams.items())])
+
+
+def _digest(form: object) -> str:
+    text = json.dumps(form, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -329,18 +329,27 @@ class CaseReplay:
                 status_now=self._status_now,
                 skipped=self._skipped,
                 case=self._state,
-            )
+            ),
+            self._calendar,
         )
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any], calendar: Calendar | None = None) -> CaseReplay:
+    def from_state(
+        cls,
+        state: Mapping[str, Any],
+        calendar: Calendar | None = None,
+        *,
+        recalendar: bool = False,
+    ) -> CaseReplay:
         """A replay that continues where the one that wrote ``state`` stopped.
 
         The state is checked whole first (docs/state.md): it restores exactly, or
-        :class:`StateError` names the key that is wrong.
+        :class:`StateError` names the key that is wrong. Business time is measured when
+        metrics are read, with ``calendar``; a state built with another calendar (or with
+        none) is refused unless ``recalendar=True`` asks to re-measure it with this one.
         """
         calendar = _check_calendar(calendar)
-        saved = read_state(state)
+        saved = read_state(state, calendar, recalendar=recalendar)
         replay = cls(calendar=calendar, strict=saved.strict, rules=saved.rules)
         replay._applied = saved.applied
         replay._case_key = saved.case_key

@@ -1,14 +1,17 @@
 """Saved replay states: writing them, and reading them back only when they are whole.
 
 A saved state is plain JSON data: the replay's memory of the stream (what its sequence rules
-need), the case state (:class:`CaseState`) and the rules. Reading one checks everything before
-anything is restored, in two passes. First the shape and every value on its own: each key
-present and no other, each value of its type and within its range (counts from 0, instants
-between the case's creation and its last event, ids as text or as given). Then the facts that
-tie values together, the way the state machine keeps them: spans in order, a reopen count that
-matches the resolutions, a wait side that matches the status, and so on. A state therefore
-restores exactly, or :class:`StateError` names the key that is wrong, the one wrong on its own
-when there is one. docs/state.md describes the format for users.
+need), the case state (:class:`CaseState`), the rules, and the fingerprint of the calendar the
+replay had. Business time is measured when metrics are read, with the calendar the replay has
+then, so restoring with another calendar is refused unless asked for.
+
+Reading checks everything before anything is restored, in two passes. First the shape and
+every value on its own: each key present and no other, each value of its type and within its
+range (counts from 0, instants between the case's creation and its last event, ids as text or
+as given). Then the facts that tie values together, the way the state machine keeps them:
+spans in order, a reopen count that matches the resolutions, a wait side that matches the
+status, and so on. A state therefore restores exactly, or :class:`StateError` names the key
+that is wrong, the one wrong on its own when there is one. docs/state.md describes the format.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any, Final
 
+from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._errors import MetricsEngineError, StateError
 from metrics_engine._events import _MAX_EPOCH_SECOND, _MIN_EPOCH_SECOND, id_text
 from metrics_engine._rules import Rules
@@ -44,11 +48,15 @@ from metrics_engine._state import _RESOLVED, _WAIT_SIDE, CaseState
 
 __all__ = ["STATE_FORMAT", "STATE_VERSION", "SavedReplay", "read_state", "write_state"]
 
-#: Version of the saved-state format; a state of another version is refused.
-STATE_VERSION: Final = 1
+#: Version of the saved-state format written. Version 1 (before calendar fingerprints) is
+#: still read; any other is refused.
+STATE_VERSION: Final = 2
 STATE_FORMAT: Final = "metrics_engine.CaseReplay"
 
-_TOP_KEYS: Final = ("format", "version", "strict", "rules", "replay", "case")
+_TOP_KEYS: Final = {
+    1: ("format", "version", "strict", "rules", "replay", "case"),
+    2: ("format", "version", "strict", "rules", "calendar", "replay", "case"),
+}
 _REPLAY_KEYS: Final = (
     "applied",
     "case_key",
@@ -82,13 +90,17 @@ class SavedReplay:
     case: CaseState
 
 
-def write_state(saved: SavedReplay) -> dict[str, Any]:
+Calendar = BusinessCalendar | TeamCalendars
+
+
+def write_state(saved: SavedReplay, calendar: Calendar | None) -> dict[str, Any]:
     """The JSON-ready state (lists and dicts are fresh, so it is independent of the replay)."""
     return {
         "format": STATE_FORMAT,
         "version": STATE_VERSION,
         "strict": saved.strict,
         "rules": saved.rules.to_dict(),
+        "calendar": _fingerprint(calendar),
         "replay": {
             "applied": saved.applied,
             "case_key": saved.case_key,
@@ -104,8 +116,15 @@ def write_state(saved: SavedReplay) -> dict[str, Any]:
     }
 
 
-def read_state(state: object) -> SavedReplay:
-    """A saved state, checked whole; :class:`StateError` names the first key found wrong."""
+def read_state(state: object, calendar: Calendar | None, *, recalendar: object) -> SavedReplay:
+    """A saved state, checked whole; :class:`StateError` names the first key found wrong.
+
+    A state that records another calendar than ``calendar`` is refused unless ``recalendar``
+    (business time would be measured with another calendar than the one it was built with).
+    A state of version 1 records none and is read with ``calendar``.
+    """
+    if type(recalendar) is not bool:
+        raise MetricsEngineError(f"recalendar: expected true or false, found {show(recalendar)}")
     if not isinstance(state, Mapping):
         raise StateError(
             f"saved state: expected an object written by CaseReplay.to_state, found {show(state)}"
@@ -116,10 +135,13 @@ def read_state(state: object) -> SavedReplay:
             "format", f"{STATE_FORMAT!r} (a state written by CaseReplay.to_state)", found_format
         )
     version = state.get("version", NOTHING)
-    if type(version) is not int or version != STATE_VERSION:
-        found = f"version {version}" if type(version) is int else show(version)
-        raise StateError(f"saved state 'version': expected version {STATE_VERSION}, found {found}")
-    object_with(state, "", _TOP_KEYS)
+    if type(version) is not int or version not in _TOP_KEYS:
+        small = type(version) is int and -(10**9) < version < 10**9
+        found = f"version {version}" if small else show(version)
+        raise StateError(
+            f"saved state 'version': expected version {STATE_VERSION} (or 1), found {found}"
+        )
+    object_with(state, "", _TOP_KEYS[version])
     strict = state["strict"]
     if type(strict) is not bool:
         raise fail("strict", "true or false", strict)
@@ -128,7 +150,25 @@ def read_state(state: object) -> SavedReplay:
     case = _case(state["case"], memory.applied)
     if memory.applied:
         _memory_agrees(memory, case)
+    if version > 1:
+        _same_calendar(state["calendar"], _fingerprint(calendar), recalendar=recalendar)
     return replace(memory, rules=rules, case=CaseState.from_dict(case))
+
+
+def _fingerprint(calendar: Calendar | None) -> str | None:
+    return None if calendar is None else calendar.fingerprint
+
+
+def _same_calendar(saved: object, given: str | None, *, recalendar: bool) -> None:
+    if saved is not None and (type(saved) is not str or not _DIGEST.fullmatch(saved)):
+        raise fail("calendar", "a calendar fingerprint of 24 hex digits or null", saved)
+    if saved != given and not recalendar:
+        built = "no calendar" if saved is None else f"the calendar with fingerprint {saved}"
+        found = "no calendar" if given is None else f"a calendar with fingerprint {given}"
+        raise StateError(
+            f"saved state 'calendar': expected {built}, as the state was built with, found "
+            f"{found}; pass recalendar=True to measure business time with the calendar given"
+        )
 
 
 # --------------------------------------------------------------------------- the parts
@@ -231,7 +271,7 @@ def _memory_agrees(memory: SavedReplay, case: dict[str, Any]) -> None:
     if memory.status_types.get(name) != status_type:
         raise fail(
             "replay.status_types",
-            f"the case's status {name!r} with 'case.status_type' {status_type}",
+            f"the case's status {quoted(name)} with 'case.status_type' {status_type}",
             dict(memory.status_types),
         )
     if memory.status_now != status_type:
@@ -272,7 +312,7 @@ def _check_case(case: dict[str, Any]) -> None:
     need(
         resolved == (status_type in _RESOLVED),
         "case.resolved",
-        f"{status_type in _RESOLVED} for 'case.status_type' {status_type}",
+        f"{plain(status_type in _RESOLVED)} for 'case.status_type' {status_type}",
         resolved,
     )
     side = _WAIT_SIDE[status_type]

@@ -384,6 +384,7 @@ def test_lenient_states_with_skips_and_a_first_event_of_another_case_restore() -
 
 
 def test_values_too_big_or_too_deep_to_show_are_still_refused_in_one_line() -> None:
+    refused({**STATE, "version": 10**5000}, "'version'", "too large to show")
     deep: list[Any] = []
     for _ in range(100_000):
         deep = [deep]
@@ -490,8 +491,9 @@ def mutate(draw: st.DrawFn, state: dict[str, Any]) -> None:
     container, key = at_path(state, path)
     value = container[key]
     case = state.get("case") if isinstance(state.get("case"), dict) else {}
-    created = case.get("created_at", 0)
-    last = case.get("last_at", 0)
+    created, last = (case.get(name) for name in ("created_at", "last_at"))
+    if type(created) is not int or type(last) is not int:  # tampered already
+        created, last = T0, T0 + H
     kind = draw(
         st.sampled_from(["negate", "shift", "junk", "drop", "add", "swap", "copy", "instant"])
     )
@@ -675,3 +677,138 @@ def test_a_state_broken_for_sure_is_refused_naming_the_key(
     message = str(caught.value)
     assert "\n" not in message
     assert any(name in message for name in names), (names, message)
+
+
+# --------------------------------------------------------------------------- calendar fingerprints
+
+NEW_YORK = {"timezone": "America/New_York", "week": {day: [["09:00", "17:00"]] for day in WEEKDAYS}}
+
+
+def test_a_fingerprint_follows_the_definition_not_the_object() -> None:
+    again = me.BusinessCalendar.from_dict(copy.deepcopy(NEW_YORK))
+    assert again is not CAL
+    assert again.fingerprint == CAL.fingerprint
+    assert len(CAL.fingerprint) == 24
+    assert int(CAL.fingerprint, 16) >= 0  # hex digits
+    split = {"timezone": "UTC", "week": {"mon": [["13:00", "17:00"], ["09:00", "12:00"]]}}
+    swapped = {"timezone": "UTC", "week": {"mon": [["09:00", "12:00"], ["13:00", "17:00"]]}}
+    same = [me.BusinessCalendar.from_dict(obj).fingerprint for obj in (split, swapped)]
+    assert same[0] == same[1]  # the order of a day's intervals means nothing
+    kayako = me.BusinessCalendar.from_kayako(
+        {
+            "zones": {
+                name: list(range(9, 17))
+                for name in ("monday", "tuesday", "wednesday", "thursday", "friday")
+            }
+        },
+        timezone="America/New_York",
+    )
+    assert kayako.fingerprint == CAL.fingerprint  # the same hours, imported from Kayako
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"timezone": "America/Chicago"},
+        {"week": {day: [["09:00", "17:30"]] for day in WEEKDAYS}},
+        {"dates": {"2026-12-24": [["09:00", "12:00"]]}},
+        {"dates": {"2026-12-25": []}},
+        {"holidays": {"country": "US"}},
+    ],
+)
+def test_a_fingerprint_changes_with_any_part_of_the_definition(change: dict[str, Any]) -> None:
+    other = me.BusinessCalendar.from_dict({**NEW_YORK, **change})
+    assert other.fingerprint != CAL.fingerprint
+
+
+def test_a_fingerprint_survives_pickling() -> None:
+    import pickle
+
+    assert pickle.loads(pickle.dumps(CAL)).fingerprint == CAL.fingerprint
+
+
+def test_team_calendars_fingerprint_covers_default_and_every_team() -> None:
+    same = me.TeamCalendars(default=CAL, teams={2: NIGHTS, "3": CAL})  # 3 and "3" are one team
+    assert same.fingerprint == TEAMS.fingerprint
+    assert TEAMS.fingerprint not in (CAL.fingerprint, NIGHTS.fingerprint)
+    for other in (
+        me.TeamCalendars(default=NIGHTS, teams={"2": NIGHTS, "3": CAL}),
+        me.TeamCalendars(default=CAL, teams={"2": CAL, "3": CAL}),
+        me.TeamCalendars(default=CAL, teams={"2": NIGHTS, "4": CAL}),
+        me.TeamCalendars(default=CAL, teams={"2": NIGHTS}),
+        me.TeamCalendars(default=CAL),
+    ):
+        assert other.fingerprint != TEAMS.fingerprint
+    assert me.TeamCalendars(default=CAL).fingerprint != CAL.fingerprint
+
+
+@pytest.mark.parametrize("calendar", [None, CAL, TEAMS])
+def test_a_state_records_the_fingerprint_of_its_calendar(calendar: Any) -> None:
+    state = saved(replay_of(EXAMPLE, calendar=calendar))
+    assert state["version"] == 2
+    assert state["calendar"] == (None if calendar is None else calendar.fingerprint)
+
+
+def test_the_same_calendar_built_again_restores_without_a_word() -> None:
+    state = saved(replay_of(EXAMPLE[:4], calendar=CAL))
+    again = me.BusinessCalendar.from_dict(copy.deepcopy(NEW_YORK))
+    restored = me.CaseReplay.from_state(state, calendar=again)
+    for event in EXAMPLE[4:]:
+        restored.apply(event)
+    assert restored.metrics() == me.compute_metrics(EXAMPLE, calendar=CAL)
+
+
+@pytest.mark.parametrize(
+    ("built", "given"),
+    [(CAL, NIGHTS), (CAL, None), (None, CAL), (CAL, TEAMS), (TEAMS, CAL)],
+    ids=["other", "dropped", "added", "to-teams", "from-teams"],
+)
+def test_another_calendar_is_refused_unless_asked_for(built: Any, given: Any) -> None:
+    state = saved(replay_of(EXAMPLE[:4], calendar=built))
+    message = refused(state, "'calendar'", "recalendar=True", calendar=given)
+    for calendar in (built, given):
+        assert (calendar.fingerprint if calendar is not None else "no calendar") in message
+    restored = me.CaseReplay.from_state(state, calendar=given, recalendar=True)
+    for event in EXAMPLE[4:]:
+        restored.apply(event)
+    # re-measured: exactly what the whole history gives with the calendar given now
+    assert restored.metrics() == me.compute_metrics(EXAMPLE, calendar=given)
+    assert restored.to_state()["calendar"] == (None if given is None else given.fingerprint)
+
+
+def test_recalendar_is_true_or_false() -> None:
+    state = saved(replay_of(EXAMPLE, calendar=CAL))
+    with pytest.raises(me.MetricsEngineError, match="recalendar: expected true or false"):
+        me.CaseReplay.from_state(state, calendar=CAL, recalendar="yes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [5, "", "zz" * 12, "A" * 24, True, ["0" * 24]])
+def test_a_fingerprint_that_is_no_fingerprint_is_refused(value: Any) -> None:
+    state = saved(replay_of(EXAMPLE, calendar=CAL))
+    state["calendar"] = value
+    refused(state, "'calendar'", calendar=CAL)
+
+
+def version_1(state: dict[str, Any]) -> dict[str, Any]:
+    """The state as version 1 wrote it: the same, without the calendar's fingerprint."""
+    old = {key: value for key, value in state.items() if key != "calendar"}
+    old["version"] = 1
+    return old
+
+
+@pytest.mark.parametrize("given", [None, CAL, TEAMS])
+def test_a_version_1_state_is_read_with_the_calendar_given(given: Any) -> None:
+    old = version_1(saved(replay_of(EXAMPLE[:4], calendar=CAL)))
+    restored = me.CaseReplay.from_state(old, calendar=given)  # it records no calendar
+    for event in EXAMPLE[4:]:
+        restored.apply(event)
+    assert restored.metrics() == me.compute_metrics(EXAMPLE, calendar=given)
+    new = restored.to_state()
+    assert (new["version"], new["calendar"]) == (2, None if given is None else given.fingerprint)
+
+
+def test_version_1_and_2_keep_their_own_keys() -> None:
+    state = saved(replay_of(EXAMPLE, calendar=CAL))
+    refused({**state, "version": 1}, "calendar", calendar=CAL)  # version 1 had no such key
+    del state["calendar"]
+    refused(state, "'calendar'", calendar=CAL)
