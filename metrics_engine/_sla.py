@@ -34,6 +34,7 @@ from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._errors import CalendarError, MetricsEngineError
 from metrics_engine._output import format_instant, resolve_zone
 from metrics_engine._sla_spec import (
+    BUSINESS_HOURS,
     METRIC_TYPES,
     SlaPolicies,
     SlaPolicy,
@@ -65,6 +66,11 @@ FIRST, NEXT, RESOLUTION = METRIC_TYPES
 _ACTIVE_BY_TYPE: Final = {"NEW": True, "OPEN": True}
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _LAST_INSTANT: Final = int(datetime(9999, 12, 30, 23, 59, 59, tzinfo=UTC).timestamp())
+_AFTER_EVERYTHING: Final = _LAST_INSTANT + 1
+_SECOND: Final = timedelta(seconds=1)
+_UNSET: Final[Any] = object()
+#: Ten calendar years hold at least 3652 days (two leap days or more).
+_TEN_YEARS_AT_LEAST: Final = 3652 * 86400
 
 Calendar = BusinessCalendar | TeamCalendars
 
@@ -82,9 +88,12 @@ class SlaRecord(NamedTuple):
     team_segments: Sequence[Sequence[Any]]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SlaMetric:
-    """One clock as Kayako's ``sla_metric``: timestamps are aware UTC datetimes."""
+class SlaMetric(NamedTuple):
+    """One clock as Kayako's ``sla_metric``: timestamps are aware UTC datetimes.
+
+    A ``NamedTuple`` like the parsed events: as immutable as a frozen dataclass, and much
+    cheaper to build, which counts when a batch reads millions of clocks.
+    """
 
     metric_type: str
     cycle: int
@@ -142,7 +151,7 @@ def _format(moment: datetime | None, zone: tzinfo | None) -> str | None:
 
 
 def _instant(epoch_second: int | None) -> datetime | None:
-    return None if epoch_second is None else _EPOCH + timedelta(seconds=epoch_second)
+    return None if epoch_second is None else datetime.fromtimestamp(epoch_second, UTC)
 
 
 # --- reading a record with a policy ----------------------------------------------------------
@@ -177,6 +186,7 @@ class _Case:
     """One read of one record: conditions collapsed to instants, policies, calendars."""
 
     __slots__ = (
+        "_goals",
         "active",
         "as_of",
         "business",
@@ -200,7 +210,10 @@ class _Case:
         self.as_of = as_of
         self.policies = _policies_of(conditions, sla)
         statuses = sla.statuses
-        self.active = [bool(statuses.get(row[STATUS], row[ACTIVE])) for row in conditions]
+        if statuses:
+            self.active = [bool(statuses.get(row[STATUS], row[ACTIVE])) for row in conditions]
+        else:
+            self.active = [bool(row[ACTIVE]) for row in conditions]
         # The last row of each instant: the conditions once every event of it was applied.
         inst_at: list[int] = []
         inst_row: list[int] = []
@@ -220,83 +233,135 @@ class _Case:
         else:
             self.team_at = [conditions[0][AT]]
             self.team_calendars = [calendar] if isinstance(calendar, BusinessCalendar) else []
+        self._goals: dict[str, list[_Goal | None]] = {}
 
-    def target(self, row: int, metric_type: str) -> SlaTarget | None:
-        policy = self.policies[row]
-        return (
-            None if policy is None else policy.target(metric_type, self.conditions[row][PRIORITY])
-        )
+    def goals(self, metric_type: str) -> list[_Goal | None]:
+        """The target in force after each condition row, for one clock type."""
+        found = self._goals.get(metric_type)
+        if found is None:
+            found = []
+            # Rows mostly repeat the policy and priority of the row before (a status change).
+            last_policy: object = _UNSET
+            last_priority: object = _UNSET
+            goal: _Goal | None = None
+            for policy, row in zip(self.policies, self.conditions, strict=True):
+                priority = row[PRIORITY]
+                if (
+                    policy is not last_policy
+                    or priority != last_priority
+                    or type(priority) is not type(last_priority)
+                ):
+                    target = None if policy is None else policy.target(metric_type, priority)
+                    goal = None if target is None else _Goal.of(target)
+                    last_policy, last_priority = policy, priority
+                found.append(goal)
+            self._goals[metric_type] = found
+        return found
 
     def calendar_at(self, epoch_second: int) -> BusinessCalendar:
         """The calendar of the team assigned once every event of that instant was applied."""
         return self.team_calendars[max(bisect_right(self.team_at, epoch_second) - 1, 0)]
 
 
-class _Run:
+class _Goal(NamedTuple):
+    """A target with what the walk reads of it at hand."""
+
+    seconds: int
+    business: bool
+    target: SlaTarget
+
+    @classmethod
+    def of(cls, target: SlaTarget) -> _Goal:
+        return cls(target.goal_in_seconds, target.operational_hours == BUSINESS_HOURS, target)
+
+
+class _Run(NamedTuple):
     """What walking one clock's life found."""
 
-    __slots__ = (
-        "breached_at",
-        "business_used",
-        "calendar_used",
-        "last_paused_at",
-        "paused_at_end",
-        "pieces",
-    )
+    calendar_used: int  # active seconds, every second counting
+    business_used: int  # active open seconds (0 without business targets or a calendar)
+    breached_at: int | None
+    last_paused_at: int | None
+    paused_at_end: bool  # paused during the second before the (last) completion
+    # active spans: (start, end, calendar or None, calendar seconds, business seconds)
+    pieces: list[tuple[int, int, BusinessCalendar | None, int, int]]
 
-    def __init__(self) -> None:
-        self.calendar_used = 0  # active seconds so far, every second counting
-        self.business_used = 0  # active open seconds so far (0 without a business target)
-        self.breached_at: int | None = None
-        self.last_paused_at: int | None = None
-        self.paused_at_end = False  # paused during the second before the completion
-        # active spans: (start, end, calendar or None, calendar seconds, business seconds)
-        self.pieces: list[tuple[int, int, BusinessCalendar | None, int, int]] = []
-
-    def used(self, target: SlaTarget) -> int:
-        return self.business_used if target.business else self.calendar_used
+    def used(self, goal: _Goal) -> int:
+        return self.business_used if goal.business else self.calendar_used
 
 
 Step = tuple[int, int | None, int | None]  # (start, end or None while running, closed_in)
 
 
-def _walk(case: _Case, metric_type: str, steps: Sequence[Step]) -> _Run:
+def _walk(case: _Case, goals: list[_Goal | None], steps: Sequence[Step]) -> _Run:
     """Walk the clock's open periods in order (see the module doc)."""
-    run = _Run()
     inst_at = case.inst_at
+    inst_row = case.inst_row
+    row_active = case.active
     team_at = case.team_at
+    calendars = case.team_calendars if case.business else None
     last_inst = len(inst_at) - 1
     last_team = len(team_at) - 1
+    as_of = case.as_of
+    calendar_used = business_used = 0
+    breached_at: int | None = None
+    last_paused_at: int | None = None
+    paused_at_end = False
+    pieces: list[tuple[int, int, BusinessCalendar | None, int, int]] = []
     for start, end, closed_in in steps:
         running = end is None
-        stop = case.as_of if end is None else end
+        stop = as_of if end is None else end
         if not running and stop == start:
             # Open for no time (opened and completed within one instant, or a resolution
             # inside a resolved stretch): judged at its completion only.
-            run.paused_at_end = False
+            paused_at_end = False
         else:
             k = bisect_right(inst_at, start) - 1
-            j = max(bisect_right(team_at, start) - 1, 0)
+            j = max(bisect_right(team_at, start) - 1, 0) if last_team else 0
             s = start
             was_active: bool | None = None
             while True:
-                row = case.inst_row[k]
-                active = case.active[row]
+                row = inst_row[k]
+                active = row_active[row]
                 if not active and was_active is not False:
-                    run.last_paused_at = s  # a pause starts here (or the clock starts paused)
-                target = case.target(row, metric_type)
-                if target is not None and run.breached_at is None:
-                    used = run.used(target)
-                    goal = target.goal_in_seconds
-                    if used > goal or (used == goal and active):
-                        run.breached_at = s
-                following = inst_at[k + 1] if k < last_inst else _LAST_INSTANT + 1
+                    last_paused_at = s  # a pause starts here (or the clock starts paused)
+                goal = goals[row]
+                if goal is not None and breached_at is None:
+                    used = business_used if goal.business else calendar_used
+                    if used > goal.seconds or (used == goal.seconds and active):
+                        breached_at = s
+                # Skip instants that change nothing this clock reads (exact: being overdue at
+                # such an instant is found by the search for the crossing below).
+                while (
+                    k < last_inst
+                    and row_active[inst_row[k + 1]] is active
+                    and goals[inst_row[k + 1]] is goal
+                ):
+                    k += 1
+                following = inst_at[k + 1] if k < last_inst else _AFTER_EVERYTHING
                 if j < last_team and team_at[j + 1] < following:
                     following = team_at[j + 1]
                 final = following > stop or (not running and following == stop)
                 e = stop if final else following
                 if active and e > s:
-                    _advance(case, run, target, s, e, j, inclusive=final and running)
+                    # Count the active span [s, e); look for the goal running out inside it.
+                    calendar_seconds = e - s
+                    calendar = None if calendars is None else calendars[j]
+                    business_seconds = (
+                        0 if calendar is None else calendar.epoch_business_seconds(s, e)
+                    )
+                    if goal is not None and breached_at is None:
+                        crossing = _crossing(
+                            goal, s, calendar_used, business_used, calendar, calendar_seconds,
+                            business_seconds,
+                        )  # fmt: skip
+                        if crossing is not None and (
+                            crossing < e or (final and running and crossing == e)
+                        ):
+                            breached_at = crossing
+                    calendar_used += calendar_seconds
+                    business_used += business_seconds
+                    pieces.append((s, e, calendar, calendar_seconds, business_seconds))
                 was_active = active
                 if final:
                     break
@@ -305,42 +370,34 @@ def _walk(case: _Case, metric_type: str, steps: Sequence[Step]) -> _Run:
                     k += 1
                 while j < last_team and team_at[j + 1] <= s:
                     j += 1
-            run.paused_at_end = not running and not was_active
-        if end is not None and closed_in is not None:
-            target = case.target(closed_in, metric_type)
-            overdue = target is not None and run.used(target) > target.goal_in_seconds
-            if overdue and run.breached_at is None:
-                run.breached_at = end
-    return run
+            paused_at_end = not running and not was_active
+        if end is not None and closed_in is not None and breached_at is None:
+            goal = goals[closed_in]
+            if goal is not None:
+                used = business_used if goal.business else calendar_used
+                if used > goal.seconds:
+                    breached_at = end
+    return _Run(calendar_used, business_used, breached_at, last_paused_at, paused_at_end, pieces)
 
 
-def _advance(
-    case: _Case,
-    run: _Run,
-    target: SlaTarget | None,
+def _crossing(
+    goal: _Goal,
     s: int,
-    e: int,
-    j: int,
-    *,
-    inclusive: bool,
-) -> None:
-    """Count the active span [s, e) and look for the goal running out inside it."""
-    calendar_seconds = e - s
-    calendar = case.team_calendars[j] if case.business else None
-    business_seconds = 0 if calendar is None else calendar.epoch_business_seconds(s, e)
-    if target is not None and run.breached_at is None:
-        remaining = target.goal_in_seconds - run.used(target)  # > 0: judged at s otherwise
-        crossing: int | None = None
-        if not target.business:
-            if remaining <= calendar_seconds:
-                crossing = s + remaining
-        elif calendar is not None and remaining <= business_seconds:
-            crossing = _add_business(calendar, s, remaining)
-        if crossing is not None and (crossing < e or (inclusive and crossing == e)):
-            run.breached_at = crossing
-    run.calendar_used += calendar_seconds
-    run.business_used += business_seconds
-    run.pieces.append((s, e, calendar, calendar_seconds, business_seconds))
+    calendar_used: int,
+    business_used: int,
+    calendar: BusinessCalendar | None,
+    calendar_seconds: int,
+    business_seconds: int,
+) -> int | None:
+    """Where the goal runs out in an active span starting at ``s``, if it does (the goal is
+    not used up at ``s``: the clock would have been judged overdue there)."""
+    if not goal.business:
+        remaining = goal.seconds - calendar_used
+        return s + remaining if remaining <= calendar_seconds else None
+    remaining = goal.seconds - business_used
+    if calendar is None or remaining > business_seconds:
+        return None
+    return _add_business(calendar, s, remaining)
 
 
 def _add_business(calendar: BusinessCalendar, start: int, seconds: int) -> int | None:
@@ -349,25 +406,26 @@ def _add_business(calendar: BusinessCalendar, start: int, seconds: int) -> int |
         found = calendar.add_business_seconds(_EPOCH + timedelta(seconds=start), seconds)
     except CalendarError:
         return None
-    return (found - _EPOCH) // timedelta(seconds=1)
+    return (found - _EPOCH) // _SECOND
 
 
-def _due(case: _Case, run: _Run, target: SlaTarget, x: int) -> int | None:
+def _due(case: _Case, run: _Run, goal: _Goal, x: int) -> int | None:
     """When the clock has used its goal, reading it as active from ``x`` on."""
-    goal = target.goal_in_seconds
-    remaining = goal - run.used(target)
+    remaining = goal.seconds - run.used(goal)
     if remaining > 0:
-        if target.business:
+        if goal.business:
             return _add_business(case.calendar_at(x), x, remaining)
         due = x + remaining
-        return due if due <= _ten_years_later(x) else None
+        if remaining <= _TEN_YEARS_AT_LEAST or due <= _ten_years_later(x):
+            return due
+        return None
     used = 0  # already used up: when it ran out, on the active spans
     for s, _, calendar, calendar_seconds, business_seconds in run.pieces:
-        piece = business_seconds if target.business else calendar_seconds
-        if used + piece >= goal:
-            if target.business and calendar is not None:
-                return _add_business(calendar, s, goal - used)
-            return s + (goal - used)
+        piece = business_seconds if goal.business else calendar_seconds
+        if used + piece >= goal.seconds:
+            if goal.business and calendar is not None:
+                return _add_business(calendar, s, goal.seconds - used)
+            return s + (goal.seconds - used)
         used += piece
     return None  # unreachable: the spans add up to at least the goal
 
@@ -379,7 +437,7 @@ def _ten_years_later(epoch_second: int) -> int:
         return _LAST_INSTANT
     day = 28 if (moment.month, moment.day) == (2, 29) else moment.day
     later = moment.replace(year=moment.year + 10, day=day)
-    return min((later - _EPOCH) // timedelta(seconds=1), _LAST_INSTANT)
+    return min((later - _EPOCH) // _SECOND, _LAST_INSTANT)
 
 
 # --- the clocks ------------------------------------------------------------------------------
@@ -393,12 +451,12 @@ def _metric(
     completed: tuple[int, str, int] | None,
     steps: Sequence[Step],
 ) -> SlaMetric:
-    run = _walk(case, metric_type, steps)
-    last_row = len(case.conditions) - 1
+    goals = case.goals(metric_type)
+    run = _walk(case, goals, steps)
     if completed is not None:
         completed_at, completed_by, closed_in = completed
         stage = "COMPLETED"
-        target = case.target(closed_in, metric_type)
+        goal = goals[closed_in]
         x = (
             run.last_paused_at
             if run.paused_at_end and run.last_paused_at is not None
@@ -406,19 +464,19 @@ def _metric(
         )
     else:
         completed_at, completed_by = None, None
-        target = case.target(last_row, metric_type)
-        if case.active[case.inst_row[-1]]:
+        goal = goals[-1]
+        if case.active[-1]:
             stage, x = "ACTIVE", case.as_of
         else:
             stage = "PAUSED"
             x = case.as_of if run.last_paused_at is None else run.last_paused_at
-    elapsed = run.calendar_used if target is None else run.used(target)
-    due = None if target is None else _due(case, run, target, x)
+    elapsed = run.calendar_used if goal is None else run.used(goal)
+    due = None if goal is None else _due(case, run, goal, x)
     return SlaMetric(
         metric_type=metric_type,
         cycle=cycle,
         stage=stage,
-        started_at=_EPOCH + timedelta(seconds=started_at),
+        started_at=datetime.fromtimestamp(started_at, UTC),
         due_at=_instant(due),
         completed_at=_instant(completed_at),
         completed_by=completed_by,
@@ -426,8 +484,8 @@ def _metric(
         is_breached=run.breached_at is not None,
         breached_at=_instant(run.breached_at),
         elapsed_seconds=elapsed,
-        remaining_seconds=None if target is None else target.goal_in_seconds - elapsed,
-        target=target,
+        remaining_seconds=None if goal is None else goal.seconds - elapsed,
+        target=None if goal is None else goal.target,
     )
 
 
@@ -436,9 +494,10 @@ def _reply_metrics(case: _Case, cycles: Sequence[Sequence[Any]]) -> list[SlaMetr
     last_row = len(case.conditions) - 1
     for number, cycle in enumerate(cycles):
         metric_type = FIRST if number == 0 else NEXT
+        goals = case.goals(metric_type)
         completed_at = cycle[COMPLETED]
         last = last_row if completed_at is None else cycle[CLOSED_IN]
-        if not any(case.target(row, metric_type) for row in range(cycle[OPENED_IN], last + 1)):
+        if not any(goals[cycle[OPENED_IN] : last + 1]):
             continue  # never under a target while open: no record
         completed = None if completed_at is None else (completed_at, cycle[BY], cycle[CLOSED_IN])
         steps: list[Step] = [(cycle[STARTED], completed_at, cycle[CLOSED_IN])]
@@ -448,14 +507,25 @@ def _reply_metrics(case: _Case, cycles: Sequence[Sequence[Any]]) -> list[SlaMetr
 
 def _resolution_metric(case: _Case) -> SlaMetric | None:
     conditions = case.conditions
-    unresolved = [row for row, values in enumerate(conditions) if not values[RESOLVED]]
-    if not unresolved or not any(case.target(row, RESOLUTION) for row in unresolved):
-        return None
-    # Completions, by event: the instant of each resolution and the row before it.
+    goals = case.goals(RESOLUTION)
+    # When it started, whether it ever ran under a target, and its completions by event: the
+    # instant of each resolution and the row before it.
+    started_at: int | None = None
+    under_target = False
     completions: dict[int, int] = {}
-    for row in range(1, len(conditions)):
-        if conditions[row][RESOLVED] and not conditions[row - 1][RESOLVED]:
-            completions[conditions[row][AT]] = row - 1
+    was_resolved = True
+    for row, values in enumerate(conditions):
+        resolved = values[RESOLVED]
+        if not resolved:
+            if started_at is None:
+                started_at = values[AT]
+            if goals[row] is not None:
+                under_target = True
+        elif not was_resolved:
+            completions[values[AT]] = row - 1
+        was_resolved = resolved
+    if started_at is None or not under_target:
+        return None
     # Open periods, by instant; a completion inside a resolved stretch is judged on its own.
     steps: list[Step] = []
     start: int | None = None
@@ -474,7 +544,7 @@ def _resolution_metric(case: _Case) -> SlaMetric | None:
     if conditions[-1][RESOLVED]:
         last_at = max(completions)
         completed = (last_at, "resolution", completions[last_at])
-    return _metric(case, RESOLUTION, 1, conditions[unresolved[0]][AT], completed, steps)
+    return _metric(case, RESOLUTION, 1, started_at, completed, steps)
 
 
 def build_sla(
