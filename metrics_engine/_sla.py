@@ -12,7 +12,7 @@ The replay records only what the events said, never a policy, in an :class:`SlaR
 - the team segments the replay already keeps for per-team calendars.
 
 The resolution clock needs no rows of its own: it runs while the conditions say the case is
-unresolved. :func:`build_sla` applies a policy to that record at ``as_of``: it walks each
+unresolved. :func:`measure_clocks` applies a policy to that record at ``as_of``: it walks each
 clock's life in *segments* (maximal spans with one condition, and with per-team calendars
 one team), judges overdue at each segment's first instant with the target in force then,
 finds where the goal runs out inside a segment, and adds up the active seconds in calendar
@@ -26,13 +26,11 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, NamedTuple
 
 from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._errors import CalendarError, MetricsEngineError
-from metrics_engine._output import format_instant, resolve_zone
 from metrics_engine._sla_spec import (
     BUSINESS_HOURS,
     METRIC_TYPES,
@@ -44,12 +42,11 @@ from metrics_engine._sla_spec import (
 
 __all__ = [
     "CYCLE",
-    "CaseSla",
-    "SlaMetric",
+    "Clock",
     "SlaRecord",
-    "build_sla",
     "check_sla_values",
     "default_sla_active",
+    "measure_clocks",
 ]
 
 #: Columns of a condition row: instant (epoch seconds), stream index of the event, status
@@ -80,78 +77,21 @@ def default_sla_active(status_type: str) -> bool:
     return _ACTIVE_BY_TYPE.get(status_type, False)
 
 
+#: One clock as measured here, instants in epoch seconds: metric type, cycle, stage,
+#: started_at, due_at, completed_at, completed_by, last_paused_at, breached_at,
+#: elapsed_seconds, remaining_seconds, target. ``_sla_output`` shapes it for users.
+Clock = tuple[
+    str, int, str, int, int | None, int | None, str | None, int | None, int | None, int,
+    int | None, SlaTarget | None,
+]  # fmt: skip
+
+
 class SlaRecord(NamedTuple):
     """What the replay recorded for the clocks (plain JSON-ready rows, see the module doc)."""
 
     conditions: Sequence[Sequence[Any]]
     cycles: Sequence[Sequence[Any]]
     team_segments: Sequence[Sequence[Any]]
-
-
-class SlaMetric(NamedTuple):
-    """One clock as Kayako's ``sla_metric``: timestamps are aware UTC datetimes.
-
-    A ``NamedTuple`` like the parsed events: as immutable as a frozen dataclass, and much
-    cheaper to build, which counts when a batch reads millions of clocks.
-    """
-
-    metric_type: str
-    cycle: int
-    stage: str
-    started_at: datetime
-    due_at: datetime | None
-    completed_at: datetime | None
-    completed_by: str | None
-    last_paused_at: datetime | None
-    is_breached: bool
-    breached_at: datetime | None
-    elapsed_seconds: int
-    remaining_seconds: int | None
-    target: SlaTarget | None
-
-    def to_dict(self, timezone: str | tzinfo | None = None) -> dict[str, Any]:
-        zone = resolve_zone(timezone)
-        return {
-            "metric_type": self.metric_type,
-            "cycle": self.cycle,
-            "stage": self.stage,
-            "started_at": format_instant(self.started_at, zone),
-            "due_at": _format(self.due_at, zone),
-            "completed_at": _format(self.completed_at, zone),
-            "completed_by": self.completed_by,
-            "last_paused_at": _format(self.last_paused_at, zone),
-            "is_breached": self.is_breached,
-            "breached_at": _format(self.breached_at, zone),
-            "elapsed_seconds": self.elapsed_seconds,
-            "remaining_seconds": self.remaining_seconds,
-            "target": None if self.target is None else self.target.to_dict(),
-            "resource_type": "sla_metric",
-        }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CaseSla:
-    """A case's clocks at ``as_of``, in report order, with the per-case summary."""
-
-    metrics: tuple[SlaMetric, ...]
-    breach_count: dict[str, int]
-    next_breach_at: datetime | None
-
-    def to_dict(self, timezone: str | tzinfo | None = None) -> dict[str, Any]:
-        zone = resolve_zone(timezone)
-        return {
-            "sla_metrics": [metric.to_dict(zone) for metric in self.metrics],
-            "breach_count": dict(self.breach_count),
-            "next_breach_at": _format(self.next_breach_at, zone),
-        }
-
-
-def _format(moment: datetime | None, zone: tzinfo | None) -> str | None:
-    return None if moment is None else format_instant(moment, zone)
-
-
-def _instant(epoch_second: int | None) -> datetime | None:
-    return None if epoch_second is None else datetime.fromtimestamp(epoch_second, UTC)
 
 
 # --- reading a record with a policy ----------------------------------------------------------
@@ -443,14 +383,14 @@ def _ten_years_later(epoch_second: int) -> int:
 # --- the clocks ------------------------------------------------------------------------------
 
 
-def _metric(
+def _clock(
     case: _Case,
     metric_type: str,
     cycle: int,
     started_at: int,
     completed: tuple[int, str, int] | None,
     steps: Sequence[Step],
-) -> SlaMetric:
+) -> Clock:
     goals = case.goals(metric_type)
     run = _walk(case, goals, steps)
     if completed is not None:
@@ -472,24 +412,23 @@ def _metric(
             x = case.as_of if run.last_paused_at is None else run.last_paused_at
     elapsed = run.calendar_used if goal is None else run.used(goal)
     due = None if goal is None else _due(case, run, goal, x)
-    return SlaMetric(
-        metric_type=metric_type,
-        cycle=cycle,
-        stage=stage,
-        started_at=datetime.fromtimestamp(started_at, UTC),
-        due_at=_instant(due),
-        completed_at=_instant(completed_at),
-        completed_by=completed_by,
-        last_paused_at=_instant(run.last_paused_at),
-        is_breached=run.breached_at is not None,
-        breached_at=_instant(run.breached_at),
-        elapsed_seconds=elapsed,
-        remaining_seconds=None if goal is None else goal.seconds - elapsed,
-        target=None if goal is None else goal.target,
+    return (
+        metric_type,
+        cycle,
+        stage,
+        started_at,
+        due,
+        completed_at,
+        completed_by,
+        run.last_paused_at,
+        run.breached_at,
+        elapsed,
+        None if goal is None else goal.seconds - elapsed,
+        None if goal is None else goal.target,
     )
 
 
-def _reply_metrics(case: _Case, cycles: Sequence[Sequence[Any]]) -> list[SlaMetric]:
+def _reply_clocks(case: _Case, cycles: Sequence[Sequence[Any]]) -> list[Clock]:
     out = []
     last_row = len(case.conditions) - 1
     for number, cycle in enumerate(cycles):
@@ -501,11 +440,11 @@ def _reply_metrics(case: _Case, cycles: Sequence[Sequence[Any]]) -> list[SlaMetr
             continue  # never under a target while open: no record
         completed = None if completed_at is None else (completed_at, cycle[BY], cycle[CLOSED_IN])
         steps: list[Step] = [(cycle[STARTED], completed_at, cycle[CLOSED_IN])]
-        out.append(_metric(case, metric_type, max(number, 1), cycle[STARTED], completed, steps))
+        out.append(_clock(case, metric_type, max(number, 1), cycle[STARTED], completed, steps))
     return out
 
 
-def _resolution_metric(case: _Case) -> SlaMetric | None:
+def _resolution_clock(case: _Case) -> Clock | None:
     conditions = case.conditions
     goals = case.goals(RESOLUTION)
     # When it started, whether it ever ran under a target, and its completions by event: the
@@ -544,35 +483,28 @@ def _resolution_metric(case: _Case) -> SlaMetric | None:
     if conditions[-1][RESOLVED]:
         last_at = max(completions)
         completed = (last_at, "resolution", completions[last_at])
-    return _metric(case, RESOLUTION, 1, started_at, completed, steps)
+    return _clock(case, RESOLUTION, 1, started_at, completed, steps)
 
 
-def build_sla(
+def measure_clocks(
     record: SlaRecord,
     sla: SlaPolicy | SlaPolicies,
     *,
     as_of: int,
     calendar: Calendar | None,
-) -> CaseSla:
-    """The clocks of one case at ``as_of`` (epoch seconds, not before the last recorded row).
+) -> list[Clock]:
+    """The clocks of one case at ``as_of`` (epoch seconds, not before the last recorded row),
+    in report order: first reply, next replies by cycle, resolution.
 
     Raises :class:`SlaPolicyError` for business-hours targets without a calendar, and an
     error with the event's index for a recorded ``sla`` value that has no policy.
     """
     require_calendar(sla, calendar is not None)
-    metrics: list[SlaMetric] = []
-    if record.conditions:
-        case = _Case(record, sla, as_of, calendar)
-        metrics = _reply_metrics(case, record.cycles)
-        resolution = _resolution_metric(case)
-        if resolution is not None:
-            metrics.append(resolution)
-    breach_count = dict.fromkeys(METRIC_TYPES, 0)
-    next_breach_at: datetime | None = None
-    for metric in metrics:
-        if metric.is_breached:
-            breach_count[metric.metric_type] += 1
-        elif metric.stage == "ACTIVE" and metric.due_at is not None:
-            due = metric.due_at
-            next_breach_at = due if next_breach_at is None else min(next_breach_at, due)
-    return CaseSla(metrics=tuple(metrics), breach_count=breach_count, next_breach_at=next_breach_at)
+    if not record.conditions:
+        return []
+    case = _Case(record, sla, as_of, calendar)
+    clocks = _reply_clocks(case, record.cycles)
+    resolution = _resolution_clock(case)
+    if resolution is not None:
+        clocks.append(resolution)
+    return clocks

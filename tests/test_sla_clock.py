@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._errors import EventError
-from metrics_engine._sla import SlaRecord, build_sla
+from metrics_engine._sla import SlaRecord, measure_clocks
+from metrics_engine._sla_output import CaseSla, case_sla
 from metrics_engine._sla_spec import SlaPolicies, SlaPolicy, SlaPolicyError
 
 GOLD = {
@@ -56,6 +57,11 @@ P: dict[str, Any] = {
 WEEKDAYS = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 C = BusinessCalendar.from_dict({"timezone": "America/New_York", "week": WEEKDAYS})
 POLICIES = SlaPolicies.from_dict(P)
+
+
+def build_sla(record: SlaRecord, sla: Any, *, as_of: int, calendar: Any) -> CaseSla:
+    """What the replay will do: measure the clocks, then shape them."""
+    return case_sla(measure_clocks(record, sla, as_of=as_of, calendar=calendar))
 
 
 def t(stamp: str) -> int:
