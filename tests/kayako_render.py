@@ -55,6 +55,7 @@ class Rendered:
     teams: dict[str, Any]
     status_types: dict[int, str]
     user_ids: dict[str, int]  # the stream's user id text → Kayako user id
+    team_ids: dict[str, int]  # the stream's team id text → Kayako team id
     resources: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
@@ -313,6 +314,7 @@ def render(
         teams=_flat(list(objects.get("team", {}).values()), objects),
         status_types=dict(reg.status_types),
         user_ids=dict(reg.users),
+        team_ids={key[1]: obj["id"] for key, obj in reg.others.items() if key[0] == "team"},
         resources=objects,
     )
 

@@ -1,5 +1,6 @@
 """Round trip: an event stream rendered as Kayako responses and converted back replays to
-the same 41 metrics, in every layout and letter case.
+the same 41 metrics, in every layout and letter case, business time included (one calendar,
+or one per team: the converted events name teams by Kayako's ids).
 
 The renderer (tests/kayako_render.py) writes what Kayako keeps for a case: the final state,
 each change as an activity with old and new values, posts newest first in overlapping pages
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 import metrics_engine as me
 from metrics_engine._events import parse_instant
 from metrics_engine.sources import kayako
-from metrics_engine.testing import event_streams
+from metrics_engine.testing import calendars, event_streams, team_calendars
 from tests.kayako_render import Rendered, camel, canonical_order, embedded, references_only, render
 
 LAYOUTS = ("flat", "embedded", "references", "camel")
@@ -81,8 +82,31 @@ def _comparable(metrics: dict[str, Any], user_ids: dict[str, int] | None) -> dic
     return out
 
 
+Calendar = dict[str, Any] | None
+
+
+def _calendars(drawn: Calendar, rendered: Rendered) -> tuple[Any, Any]:
+    """The calendar for the stream, and the same for the converted events (whose teams are
+    Kayako's ids)."""
+    if drawn is None:
+        return None, None
+    if "default" not in drawn:
+        calendar = me.BusinessCalendar.from_dict(drawn)
+        return calendar, calendar
+    default = me.BusinessCalendar.from_dict(drawn["default"])
+    teams = {team: me.BusinessCalendar.from_dict(obj) for team, obj in drawn["teams"].items()}
+    kayako_teams = {
+        rendered.team_ids[team]: calendar
+        for team, calendar in teams.items()
+        if team in rendered.team_ids
+    }
+    return me.TeamCalendars(default, teams), me.TeamCalendars(default, kayako_teams)
+
+
 @st.composite
-def cases(draw: st.DrawFn) -> tuple[list[dict[str, Any]], str, random.Random, dict[str, Any]]:
+def cases(
+    draw: st.DrawFn,
+) -> tuple[list[dict[str, Any]], str, random.Random, dict[str, Any], Calendar]:
     events = canonical_order(draw(event_streams(max_events=20)))
     created = events[0]
     first_second = parse_instant(created["at"], "at")
@@ -106,17 +130,23 @@ def cases(draw: st.DrawFn) -> tuple[list[dict[str, Any]], str, random.Random, di
         "page_size": draw(st.integers(1, 5)),
         "activities_too": layout == "references" or draw(st.booleans()),
     }
-    return events, layout, random.Random(draw(st.integers(0, 2**16))), options
+    calendar = draw(
+        st.one_of(st.none(), calendars(holidays=False), team_calendars()), label="calendar"
+    )
+    return events, layout, random.Random(draw(st.integers(0, 2**16))), options, calendar
 
 
 @given(cases())
 def test_rendered_stream_converts_back_to_the_same_metrics(
-    case: tuple[list[dict[str, Any]], str, random.Random, dict[str, Any]],
+    case: tuple[list[dict[str, Any]], str, random.Random, dict[str, Any], Calendar],
 ) -> None:
-    events, layout, rng, options = case
+    events, layout, rng, options, drawn = case
     rendered = render(events, rng=rng, **options)
     result = convert(rendered, layout)
     assert result.report == ()
-    expected = _comparable(me.compute_metrics(events).to_dict(), rendered.user_ids)
-    got = _comparable(me.compute_metrics(result.events).to_dict(), None)
+    calendar, kayako_calendar = _calendars(drawn, rendered)
+    metrics = me.compute_metrics(events, calendar=calendar).to_dict(absent="null")
+    expected = _comparable(metrics, rendered.user_ids)
+    converted = me.compute_metrics(result.events, calendar=kayako_calendar)
+    got = _comparable(converted.to_dict(absent="null"), None)
     assert got == expected
