@@ -620,6 +620,35 @@ def test_paused_breach_waits_for_the_resume() -> None:
     assert (resumed["breached_at"], resumed["remaining_seconds"]) == (iso("03-09 12:00:00"), 0)
 
 
+def test_one_paused_status_after_another_is_one_pause() -> None:
+    rows = [
+        row("03-09 09:00:00", 0, "NEW", sla="gold"),
+        row("03-09 09:30:00", 1, "PENDING", sla="gold"),
+        row("03-09 09:40:00", 2, "Hold", sla="gold", active=False),
+        row("03-09 09:50:00", 3, "OPEN", sla="gold"),
+        row("03-09 10:00:00", 4, "Working", sla="gold", active=True),
+    ]
+    first = clocks(rows, [cycle("03-09 09:00:00", 0)], "03-09 10:30:00")["sla_metrics"][0]
+    # active 09:00-09:30 and 09:50-10:30
+    assert (first["last_paused_at"], first["elapsed_seconds"]) == (iso("03-09 09:30:00"), 4200)
+
+
+def test_a_reopen_into_a_paused_status_resumes_the_resolution_clock_paused() -> None:
+    rows = [
+        row("03-09 09:00:00", 0, "NEW", sla="gold"),
+        row("03-09 10:00:00", 1, "COMPLETED", sla="gold"),
+        row("03-09 12:00:00", 2, "PENDING", sla="gold"),
+        row("03-09 13:00:00", 3, "OPEN", sla="gold"),
+    ]
+    paused = clocks(rows, [], "03-09 12:30:00")["sla_metrics"][0]
+    assert (paused["stage"], paused["last_paused_at"]) == ("PAUSED", iso("03-09 12:00:00"))
+    # due from the pause: 82800 s left after 12:00
+    assert paused["due_at"] == iso("03-10 11:00:00")
+    running = clocks(rows, [], "03-09 13:30:00")["sla_metrics"][0]
+    assert (running["stage"], running["elapsed_seconds"]) == ("ACTIVE", 5400)
+    assert (running["completed_at"], running["completed_by"]) == (None, None)
+
+
 def test_policy_statuses_map_overrides_the_status_object_and_the_type() -> None:
     # "Waiting on vendor" (type OPEN) is not SLA-active under P's statuses map, whatever the
     # status object said; a policy without the map keeps the status's own value.
