@@ -51,14 +51,13 @@ import json
 import math
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import time
 import zlib
 from array import array
 from collections import Counter, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -68,14 +67,19 @@ from typing import IO, Any, Final, Literal
 import holidays
 
 from metrics_engine._batch_input import (
+    DEFAULT_MAX_LINE,
     BatchError,
     Calendar,
     _Lines,
     _locate,
+    _skip_rest,
     _Source,
     _sources,
     _spool_stdin,
+    line_reader,
     load_calendar,
+    over_limit,
+    too_long,
 )
 from metrics_engine._batch_lines import (
     _PLAIN_AT,
@@ -95,12 +99,21 @@ from metrics_engine._batch_output import (
     Absent,
     Output,
     OutputFormat,
+    OutputPair,
     _dumps,
     _dumps_std,
-    _open_output,
     _reject_json,
     _RowEncoder,
     _utf8,
+    open_output,
+)
+from metrics_engine._batch_signals import (
+    Interrupted,
+    PoolGuard,
+    deferred,
+    start_pool,
+    stop_pool,
+    watch_parent,
 )
 from metrics_engine._batch_spill import (
     _CASE_REJECT,
@@ -117,6 +130,7 @@ from metrics_engine._batch_spill import (
     _write_chunk,
     _write_records,
 )
+from metrics_engine._batch_targets import plan_outputs
 from metrics_engine._errors import MetricsEngineError
 from metrics_engine._events import parse_event, parse_instant
 from metrics_engine._replay import CaseReplay, compute_metrics, lenient_order
@@ -145,6 +159,8 @@ _UNKNOWN_SIZE_PARTITIONS: Final = 64  # stdin: its size is unknown
 _BATCH_LINES: Final = 4000  # grouped mode: lines per batch sent to a worker
 #: Interleaved mode: lines rejected by the parent are spilled to disk beyond this many.
 _PARENT_REJECTS_IN_MEMORY = 65536
+#: A line longer than this is handled apart (see _event_lines); typical events are ~200 bytes.
+_LONG_LINE: Final = 64 * 1024
 
 
 # ====================================================================== per-case work
@@ -328,16 +344,12 @@ class _CaseRunner:
 _WORKER_JOB: _Job | None = None
 
 
-def _init_worker(job: _Job) -> None:
+def _init_worker(job: _Job, guard: PoolGuard | None) -> None:
     global _WORKER_JOB
     _WORKER_JOB = job
-    # Ctrl-C reaches the whole process group: the parent cleans up, a worker just leaves.
-    signal.signal(signal.SIGINT, _leave)
-    signal.signal(signal.SIGTERM, _leave)
-
-
-def _leave(signum: int, frame: object) -> None:  # pragma: no cover - runs in a worker
-    os._exit(128 + signum)
+    # The terminal's signals reach the whole process group: the parent cleans up and ends
+    # the pool; a worker also ends when its parent dies (see _batch_signals).
+    watch_parent(guard)
 
 
 def _job() -> _Job:
@@ -425,7 +437,7 @@ class _Progress:
     """One self-rewriting line on stderr: only on a terminal and after two seconds."""
 
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
+        self.enabled = enabled and sys.stderr is not None and sys.stderr.isatty()
         self.started = time.monotonic()
         self._last = 0.0
         self._shown = False
@@ -471,6 +483,9 @@ class ComputeOptions:
     workers: int = 1
     quiet: bool = False
     rules: Rules = field(default_factory=Rules)
+    max_line_bytes: int = DEFAULT_MAX_LINE
+    #: Files read besides the inputs (calendars): no output may name one of them.
+    other_inputs: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -479,6 +494,7 @@ class ValidateOptions:
     lenient: bool = False
     workers: int = 1
     quiet: bool = False
+    max_line_bytes: int = DEFAULT_MAX_LINE
 
 
 @dataclass(frozen=True, slots=True)
@@ -551,10 +567,11 @@ def _usable_cpus() -> int:
 
 
 def resolve_workers(workers: int) -> int:
-    """``0`` means every usable CPU."""
+    """``0`` means every usable CPU; more workers than CPUs never help, so never more."""
     if workers < 0:
         raise BatchError(f"--workers: expected 0 (every CPU) or more, found {workers}")
-    return workers or _usable_cpus()
+    cpus = _usable_cpus()
+    return min(workers, cpus) if workers else cpus
 
 
 def _parse_as_of(value: str | None) -> int | None:
@@ -569,9 +586,12 @@ def _parse_as_of(value: str | None) -> int | None:
 class _Run:
     """State shared by both modes: temp folder, pool, parent-side rejects, counts."""
 
-    def __init__(self, job: _Job, workers: int, quiet: bool) -> None:
+    def __init__(
+        self, job: _Job, workers: int, quiet: bool, max_line: int = DEFAULT_MAX_LINE
+    ) -> None:
         self.job = job
         self.workers = workers
+        self.max_line = max_line
         self.progress = _Progress(not quiet)
         self.counts = _Counts()
         try:
@@ -579,6 +599,7 @@ class _Run:
         except OSError as error:
             raise _temp_error(tempfile.gettempdir(), error) from None
         self.pool: ProcessPoolExecutor | None = None
+        self._guard: PoolGuard | None = None
         # lines the parent already knows are not events: (ordinal, error)
         self.parent_rejects: list[Record] = []
         self._parent_reject_files: list[str] = []
@@ -588,10 +609,14 @@ class _Run:
         if workers <= 1:
             _WORKER_JOB = self.job
             return None
-        self.pool = ProcessPoolExecutor(
-            max_workers=workers, initializer=_init_worker, initargs=(self.job,)
-        )
+        self.pool, self._guard = start_pool(workers, _init_worker, (self.job,))
         return self.pool
+
+    def stop_pool(self, *, kill: bool = False) -> None:
+        """Shut the pool down (``kill``: end its workers now, the run has failed)."""
+        if self.pool is not None:
+            pool, self.pool = self.pool, None
+            stop_pool(pool, self._guard, kill=kill)
 
     def reject_line(self, ordinal: int, error: str) -> None:
         self.parent_rejects.append((ordinal, _LINE_REJECT, _utf8(error)))
@@ -611,13 +636,12 @@ class _Run:
         return streams
 
     def close(self) -> None:
+        """Workers ended, temp folder removed. Safe to call again (see _finish)."""
         global _WORKER_JOB
         _WORKER_JOB = None
-        self.progress.clear()
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        self.stop_pool(kill=True)  # a run that succeeded has stopped it already
         shutil.rmtree(self.folder, ignore_errors=True)
+        self.progress.clear()
 
 
 def _partition_count(sources: Sequence[_Source], workers: int) -> int:
@@ -632,7 +656,12 @@ def _partition_count(sources: Sequence[_Source], workers: int) -> int:
 
 
 def _event_lines(
-    run: _Run, lines: _Lines, latest: _LatestAt | None, *, parse_all: bool = False
+    run: _Run,
+    lines: _Lines,
+    latest: _LatestAt | None,
+    *,
+    parse_all: bool = False,
+    after_long: Callable[[str], None] | None = None,
 ) -> Iterator[tuple[int, str, bytes, Any]]:
     """(ordinal, case id text, raw line, parsed event or None) for each line that is an event.
 
@@ -642,6 +671,10 @@ def _event_lines(
     ``latest`` (when given) sees every ``at``.
     ``parse_all`` asks for the parsed event on the stdlib path too (grouped mode in one
     process uses it at once, so each line is parsed once).
+    A line is read in chunks of at most the length limit: a longer one is rejected without
+    being held whole. A long line within the limit (rare) is parsed in full and, once the
+    caller has taken it, ``after_long`` is called with its case id (the partition pass then
+    writes that partition's buffer out, so that long lines never pile up in memory).
     """
     fast = run.job.fast
     loads = _orjson.loads if fast else _std_loads
@@ -652,15 +685,38 @@ def _event_lines(
     plain_at = _PLAIN_AT.fullmatch
     by_offset = latest.by_offset if latest is not None else {}
     note_other = latest.note_other if latest is not None else None
+    limit = lines.max_line
+    long_line = min(limit, _LONG_LINE)
+    read_full = _read_event_fast if fast else _read_event_std
+    key: str | None
+    at: Any
+    obj: Any
     for source in lines.sources:
         with lines.reading(source) as stream:
             ordinal = lines.count
-            for ordinal, line in enumerate(stream, lines.count + 1):
+            read = line_reader(stream, limit)
+            for ordinal, line in enumerate(iter(read, b""), lines.count + 1):
+                if len(line) > long_line:  # rare: see the docstring
+                    if over_limit(line, limit):
+                        _skip_rest(read, line)
+                        reject(ordinal, too_long(limit))
+                        continue
+                    obj, key, error = read_full(line)
+                    if key is None:
+                        reject(ordinal, error or "")
+                        continue
+                    at = obj.get("at")
+                    if note_other is not None and type(at) is str:
+                        note_other(at, line)
+                    yield ordinal, key, line, obj
+                    if after_long is not None:
+                        after_long(key)
+                    continue
                 if line[0] != 0x7B and line.isspace():
                     continue  # blank lines are not events: skipped, not rejected
-                key: str | None = None
-                at: Any = None
-                obj: Any = None
+                key = None
+                at = None
+                obj = None
                 if fast:
                     try:
                         obj = loads(line)
@@ -701,14 +757,18 @@ def _run_interleaved(
     run: _Run, sources: Sequence[_Source], as_of: int | None, track_at: bool
 ) -> tuple[Iterator[Record], _Lines, int | None]:
     """Partition, then run every partition; an iterator over all records in ordinal order."""
-    lines = _Lines(sources)
+    lines = _Lines(sources, run.max_line)
     partitions = _Partitions(run.folder, _partition_count(sources, run.workers))
     latest = _LatestAt() if track_at else None
     crc32 = zlib.crc32
     count = partitions.count
     buffers = partitions.buffers
     flush = partitions.flush
-    for ordinal, key, line, _ in _event_lines(run, lines, latest):
+
+    def flush_long(key: str) -> None:
+        flush(crc32(key.encode("utf-8", "surrogatepass")) % count)
+
+    for ordinal, key, line, _ in _event_lines(run, lines, latest, after_long=flush_long):
         index = crc32(key.encode("utf-8", "surrogatepass")) % count
         buffer = buffers[index]
         buffer.append((ordinal, key, line))
@@ -872,10 +932,12 @@ def _run_grouped(
     """
     if track_at and any(source.path is None for source in sources):
         sources = [_spool_stdin(run.folder, source, i) for i, source in enumerate(sources)]
-    lines = _Lines(sources)
+    lines = _Lines(sources, run.max_line)
+    workers = run.workers
     if track_at:
         starts, as_of = _scan_grouped(run, lines)
-    pool = run.start_pool(run.workers)
+        workers = min(workers, math.ceil(lines.count / _BATCH_LINES))  # no idle workers
+    pool = run.start_pool(workers)
     runner = _CaseRunner(run.job, as_of) if pool is None else None
     if track_at:
         cases = _planned_cases(run, lines, starts)
@@ -909,7 +971,7 @@ def _run_grouped(
             if size >= _BATCH_LINES:
                 window.append(pool.submit(_batch_task, as_of, batch))
                 batch, size = [], 0
-                drain(2 * run.workers)
+                drain(2 * workers)
         if batch:
             assert pool is not None
             window.append(pool.submit(_batch_task, as_of, batch))
@@ -920,11 +982,22 @@ def _run_grouped(
     return heapq.merge(*streams, key=_by_ordinal), lines, as_of
 
 
+def _interrupted(caught: KeyboardInterrupt, pair: OutputPair | None) -> Interrupted:
+    """The interruption, saying what had been written when it came."""
+    return Interrupted.of(caught, pair.left() if pair is not None else "nothing was written")
+
+
 def run_compute(options: ComputeOptions) -> Summary:
-    """``metrics-engine compute``: rows and rejects; raises :class:`BatchError` (exit 2)."""
+    """``metrics-engine compute``: rows and rejects; raises :class:`BatchError` (exit 2).
+
+    Every output is checked before any input is read; both are committed together at the
+    end (see ``_batch_output.OutputPair``). Interrupted, it raises :class:`Interrupted`
+    saying what was written.
+    """
     workers = resolve_workers(options.workers)
     as_of = _parse_as_of(options.as_of)
     sources = _sources(options.inputs)
+    targets = plan_outputs(options.out, options.rejects, [*options.inputs, *options.other_inputs])
     job = _Job(
         mode="compute",
         fast=json_backend() == "orjson",
@@ -934,24 +1007,22 @@ def run_compute(options: ComputeOptions) -> Summary:
         absent=options.absent,
         csv=options.format == "csv",
     )
-    rejects_target = options.rejects
-    if rejects_target is None and options.out is not None:
-        rejects_target = options.out + ".rejects.jsonl"
-    elif rejects_target == "-":
-        rejects_target = None  # stderr
-    run = _Run(job, workers, options.quiet)
-    outputs: list[Output] = []
+    run: _Run | None = None
+    opened: list[Output] = []
+    pair: OutputPair | None = None
+    late: KeyboardInterrupt | None = None
     try:
-        out = _open_output(options.out, run.folder, "rows", sys.stdout.buffer)
-        outputs.append(out)
-        rejects = _open_output(rejects_target, run.folder, "rejects", sys.stderr.buffer)
-        outputs.append(rejects)
+        with deferred():  # a signal now would leave a temp file not yet on the lists
+            run = _Run(job, workers, options.quiet, options.max_line_bytes)
+            for target in targets:
+                opened.append(open_output(target, run.folder))
+        pair = OutputPair(*opened)
         mode = _run_grouped if options.grouped else _run_interleaved
         records, lines, as_of = mode(run, sources, as_of, options.as_of is None)
+        run.stop_pool()  # nothing left for the workers (and no thread to take a signal)
+        write_row, write_reject = pair.write_row, pair.write_reject
         if job.csv:
-            out.handle.write((",".join(COLUMNS) + "\n").encode())
-        write_row = out.handle.write
-        write_reject = rejects.handle.write
+            write_row((",".join(COLUMNS) + "\n").encode())
         rows = 0
         for record in records:
             if record[1] == _ROW:
@@ -961,13 +1032,22 @@ def run_compute(options: ComputeOptions) -> Summary:
                 write_reject(_reject_json(record, lines.files))
         assert rows == run.counts.rows
         run.progress.clear()
-        for output in reversed(outputs):  # rejects first: rows never appear without them
-            output.commit()
-        outputs.clear()
+        pair.commit()
+    except KeyboardInterrupt as caught:
+        raise _interrupted(caught, pair) from None
     finally:
-        for output in outputs:
-            output.discard()
-        run.close()
+        while True:  # a signal may cut this short, once (see _batch_signals): run it again
+            try:
+                for output in opened:
+                    output.discard()
+                if run is not None:
+                    run.close()
+                break
+            except KeyboardInterrupt as caught:
+                late = _interrupted(caught, pair)
+        if late is not None:
+            raise late
+    assert run is not None
     counts = run.counts
     return Summary(
         cases=counts.cases,
@@ -985,13 +1065,16 @@ def run_validate(options: ValidateOptions, stdout: IO[str]) -> ValidateSummary:
     workers = resolve_workers(options.workers)
     sources = _sources(options.inputs)
     job = _Job(mode="validate", fast=json_backend() == "orjson", strict=not options.lenient)
-    run = _Run(job, workers, options.quiet)
+    run: _Run | None = None
     cases_with_problems = 0
+    late: KeyboardInterrupt | None = None
 
     def write(text: str) -> None:  # a lone surrogate (a case id, a name) as \udXXX text
         stdout.write(_utf8(text).decode())
 
     try:
+        with deferred():  # see run_compute
+            run = _Run(job, workers, options.quiet, options.max_line_bytes)
         records, lines, _ = _run_interleaved(run, sources, None, track_at=False)
         for ordinal, kind, payload in records:
             if kind == _LINE_REJECT:
@@ -1013,8 +1096,19 @@ def run_validate(options: ValidateOptions, stdout: IO[str]) -> ValidateSummary:
             for where, index, detail in problems:
                 name, number = _locate(lines.files, where)
                 write(f"  {name}:{number}: event {index}: {detail}\n")
+    except KeyboardInterrupt as caught:
+        raise _interrupted(caught, None) from None
     finally:
-        run.close()
+        while True:  # a signal may cut this short, once (see _batch_signals): run it again
+            try:
+                if run is not None:
+                    run.close()
+                break
+            except KeyboardInterrupt as caught:
+                late = _interrupted(caught, None)
+        if late is not None:
+            raise late
+    assert run is not None
     counts = run.counts
     return ValidateSummary(
         files=len(sources),

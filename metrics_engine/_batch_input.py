@@ -1,7 +1,10 @@
 """The inputs of a run (batch layer): event files, stdin and pipes, and calendar files.
 
 Input is JSON Lines, many cases, from files or ``-`` (stdin), gzip or not (recognised by its
-first two bytes, whatever the name). Every input is checked readable before any work starts.
+first two bytes, whatever the name). Every input is checked readable before any work starts,
+and a read-once input (stdin, a pipe) may be given once only. A line longer than the limit
+(``--max-line-bytes``) is never held whole: it is read in chunks of the limit, skipped, and
+rejected by the pass that finds case ids.
 Every line has a global *ordinal* (1, 2, ... across the inputs in the order given); a
 ``(file, line)`` table turns an ordinal back into what a user can find. A read-once input
 (stdin, a pipe) that must be read twice is spooled to a temp file first.
@@ -12,6 +15,7 @@ Anything that stops a run here is a :class:`BatchError` (exit code 2).
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import io
 import json
@@ -21,7 +25,7 @@ import stat
 import struct
 import sys
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, Final
 
@@ -29,18 +33,27 @@ from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._errors import MetricsEngineError
 
 __all__ = [
+    "DEFAULT_MAX_LINE",
     "BatchError",
     "Calendar",
     "_Lines",
     "_Source",
     "_locate",
     "_os_reason",
+    "_skip_rest",
     "_sources",
     "_spool_stdin",
+    "line_reader",
     "load_calendar",
+    "over_limit",
+    "too_long",
 ]
 
 Calendar = BusinessCalendar | TeamCalendars
+
+#: Longest line read, in bytes, line end excluded (``--max-line-bytes``): about 6,000 times
+#: a typical event, yet small enough that no line can exhaust memory.
+DEFAULT_MAX_LINE: Final = 1024 * 1024
 
 #: gzip's trailer ends with the uncompressed size modulo 2**32, little-endian (RFC 1952).
 _GZIP_SIZE: Final = struct.Struct("<I")
@@ -76,6 +89,8 @@ class _Source:
         """The undecoded bytes of a read-once input: stdin, or a pipe opened now."""
         if self.pipe is not None:
             return open(self.pipe, "rb")  # closed by the reader
+        if sys.stdin is None:  # checked by _sources; a caller may have closed it since
+            raise BatchError("cannot read input -: stdin is closed")
         return sys.stdin.buffer
 
     def estimated_size(self) -> int | None:
@@ -99,14 +114,15 @@ class _Prefixed(io.RawIOBase):
     def __init__(self, head: bytes, rest: IO[bytes]) -> None:
         super().__init__()
         self._head = head
-        self._rest = rest
+        # read1: what the pipe holds now (read would wait for a full buffer, or the end)
+        self._read: Callable[[int], bytes] = getattr(rest, "read1", rest.read)
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
-        data = self._head[: len(view)] if self._head else self._rest.read(len(view))
+        data = self._head[: len(view)] if self._head else self._read(len(view))
         self._head = self._head[len(data) :]
         view[: len(data)] = data
         return len(data)
@@ -140,29 +156,50 @@ def _sources(paths: Sequence[str]) -> list[_Source]:
     if not paths:
         raise BatchError("expected at least one input file (or - for stdin), found none")
     sources = []
-    stdin_seen = False
+    read_once: dict[tuple[int, int] | str, str] = {}  # a read-once input -> its name
     for name in paths:
         if name == "-":
-            if stdin_seen:
-                raise BatchError("expected - (stdin) at most once among the inputs, found it twice")
-            stdin_seen = True
+            if sys.stdin is None:
+                raise BatchError("cannot read input -: stdin is closed")
+            _once(read_once, _stream_identity(None) or "-", name)
             sources.append(_Source(name, None))
             continue
-        if _is_pipe(name):
+        identity = _stream_identity(name)
+        if identity is not None:
             # A pipe or process substitution can be read only once: probing it would lose
             # the bytes read, so it is treated like stdin (and spooled when read twice).
+            _once(read_once, identity, name)
             sources.append(_Source(name, None, pipe=name))
             continue
         sources.append(_probe(name, name))
     return sources
 
 
-def _is_pipe(name: str) -> bool:
+def _once(
+    seen: dict[tuple[int, int] | str, str], identity: tuple[int, int] | str, name: str
+) -> None:
+    """A read-once input (stdin, a pipe) named twice would hang or lose lines: refused."""
+    first = seen.get(identity)
+    if first is None:
+        seen[identity] = name
+        return
+    found = f"{name} twice" if first == name else f"{first} and {name}, one and the same"
+    raise BatchError(
+        f"expected each pipe (or stdin) once among the inputs, found {found}: "
+        "it can be read only once"
+    )
+
+
+def _stream_identity(name: str | None) -> tuple[int, int] | None:
+    """(device, inode) of an input that can be read only once (not a regular file nor a
+    folder); None for anything else. ``name`` None is stdin."""
     try:
-        mode = os.stat(name).st_mode
+        st = os.fstat(0) if name is None else os.stat(name)
     except OSError:
-        return False  # _probe reports why it cannot be read
-    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+        return None  # _probe reports why it cannot be read
+    if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode):
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def _os_reason(error: BaseException) -> str:
@@ -174,8 +211,9 @@ def _os_reason(error: BaseException) -> str:
 class _Lines:
     """(ordinal, raw line) over all inputs, and the table that maps ordinals back."""
 
-    def __init__(self, sources: Sequence[_Source]) -> None:
+    def __init__(self, sources: Sequence[_Source], max_line: int = DEFAULT_MAX_LINE) -> None:
         self.sources = sources
+        self.max_line = max_line
         self.files: list[tuple[int, str]] = []  # (first ordinal, name), in order
         self.count = 0  # lines read so far (ordinals handed out)
 
@@ -198,14 +236,49 @@ class _Lines:
             raise BatchError(f"cannot read input {source.name}: {_os_reason(error)}") from None
 
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
-        """Every line but blank ones (not events: skipped, not rejected, still numbered)."""
+        """Every line but blank ones (not events: skipped, not rejected, still numbered) and
+        those over the length limit (rejected by the pass that finds case ids)."""
+        limit = self.max_line
         for source in self.sources:
             with self.reading(source) as stream:
-                for ordinal, line in enumerate(stream, self.count + 1):
+                read = line_reader(stream, limit)
+                for ordinal, line in enumerate(iter(read, b""), self.count + 1):
                     self.count = ordinal
+                    if len(line) > limit and over_limit(line, limit):
+                        _skip_rest(read, line)
+                        continue
                     if line[0] != 0x7B and line.isspace():
                         continue
                     yield ordinal, line
+
+
+def line_reader(stream: IO[bytes], limit: int) -> Callable[[], bytes]:
+    """``readline`` of at most the limit plus a line end (CR LF): never more in memory."""
+    return functools.partial(stream.readline, limit + 2)
+
+
+def over_limit(line: bytes, limit: int) -> bool:
+    """Whether a line from :func:`line_reader` is longer than ``limit``, its end excluded."""
+    size = len(line)
+    if line.endswith(b"\n"):
+        size -= 2 if line.endswith(b"\r\n") else 1
+    return size > limit
+
+
+def _skip_rest(read: Callable[[], bytes], chunk: bytes) -> None:
+    """Read on to the end of an over-long line, one bounded chunk at a time."""
+    while not chunk.endswith(b"\n"):
+        chunk = read()
+        if not chunk:
+            return
+
+
+def too_long(limit: int) -> str:
+    """The reject of a line longer than ``limit`` bytes."""
+    return (
+        f"line too long: expected at most {limit} bytes, found more "
+        "(--max-line-bytes raises the limit)"
+    )
 
 
 def _locate(files: Sequence[tuple[int, str]], ordinal: int) -> tuple[str, int]:
@@ -252,6 +325,10 @@ def _read_json_file(path: str, what: str) -> Any:
         return json.loads(data)
     except ValueError as error:
         raise BatchError(f"{what} {path}: expected JSON, found a parse error ({error})") from None
+    except RecursionError:
+        raise BatchError(
+            f"{what} {path}: expected JSON nested at most about 1,000 levels deep, found more"
+        ) from None
 
 
 def load_calendar(

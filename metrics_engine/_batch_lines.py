@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
@@ -93,8 +94,23 @@ def _read_event_std(line: bytes) -> tuple[Any, str | None, str | None]:
         try:  # again without the newline, which json would blame for a cut-off string
             obj = json.loads(line.rstrip(b"\r\n"))
         except (ValueError, RecursionError) as error:
-            return None, None, f"not JSON: {error}"
+            return None, None, _not_json(error)
     return _check_event(obj)
+
+
+def _not_json(error: Exception) -> str:
+    """Why json refused a line, in one line (never Python's advice on its own settings)."""
+    if isinstance(error, RecursionError):
+        return (
+            "not JSON this reader accepts: expected at most about 1,000 nested levels, found more"
+        )
+    if type(error) is ValueError:  # not a syntax error: an integer beyond Python's limit
+        limit = sys.get_int_max_str_digits()
+        return (
+            f"not JSON this reader accepts: expected numbers of at most {limit} digits, "
+            "found a longer one"
+        )
+    return f"not JSON: {error}"
 
 
 def _read_event_fast(line: bytes) -> tuple[Any, str | None, str | None]:
@@ -120,7 +136,8 @@ def _read_event_fast(line: bytes) -> tuple[Any, str | None, str | None]:
 Extracted = tuple[str | None, str | None, str | None, Any]
 
 # ``"case"`` then an integer or a string without escapes; ``"at"`` then a string without escapes.
-_CASE_VALUE = re.compile(rb'"case"\s*:\s*(?:(-?[0-9]+)(?=\s*[,}])|"([^"\\]*)")')
+# An integer of more digits than ``int()`` reads by default goes to json, which decides.
+_CASE_VALUE = re.compile(rb'"case"\s*:\s*(?:(-?[0-9]{1,4300})(?=\s*[,}])|"([^"\\]*)")')
 _AT_VALUE = re.compile(rb'"at"\s*:\s*"([^"\\]*)"')
 
 

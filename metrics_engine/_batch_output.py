@@ -3,9 +3,10 @@
 Outputs are always valid UTF-8: a lone surrogate (from a ``\\udXXX`` escape in the input) has
 no UTF-8 form, so it is written as the JSON escape ``\\udXXX`` (in CSV, as that text).
 
-Outputs are written to temporary files and committed with ``os.replace`` at the very end
-(rows and rejects meant for stdout/stderr are copied there at the end): an interrupted run
-leaves no file that looks complete.
+Outputs are written to temporary files and committed as a pair at the very end (see
+:class:`OutputPair`): regular files by ``os.replace``, rows and rejects meant for stdout,
+stderr, a device or a pipe by copying them there. An interrupted run leaves no file that
+looks complete, and never new rows beside old rejects.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from typing import IO, Any, Final, Literal
 
 from metrics_engine._batch_input import BatchError, _locate, _os_reason
 from metrics_engine._batch_lines import _orjson
+from metrics_engine._batch_signals import deferred
 from metrics_engine._batch_spill import _LINE_REJECT, Record
+from metrics_engine._batch_targets import Target, short_name, std_stream
 from metrics_engine._metrics import CaseMetrics
 from metrics_engine._output import FIELDS
 
@@ -31,12 +34,13 @@ __all__ = [
     "Absent",
     "Output",
     "OutputFormat",
+    "OutputPair",
     "_RowEncoder",
     "_dumps",
     "_dumps_std",
-    "_open_output",
     "_reject_json",
     "_utf8",
+    "open_output",
 ]
 
 Absent = Literal["null", "zero"]
@@ -120,27 +124,32 @@ def _reject_json(record: Record, files: Sequence[tuple[int, str]]) -> bytes:
 
 
 class _AtomicFile:
-    """A file written under a temporary name beside its target, renamed on commit."""
+    """A regular file, written under a temporary name beside it and renamed over it."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: Target) -> None:
+        assert target.path is not None
         self.target = target
-        folder = os.path.dirname(os.path.abspath(target))
+        self.path = target.path  # symlinks followed: the file that gets replaced
+        folder, base = os.path.split(self.path)
         try:
             fd, self.temp = tempfile.mkstemp(
-                dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".partial"
+                dir=folder, prefix=f".{short_name(folder, base)}.", suffix=".partial"
             )
         except OSError as error:
-            raise BatchError(f"cannot write {target}: {_os_reason(error)}") from None
+            raise BatchError(f"cannot write {target.name}: {_os_reason(error)}") from None
         self.handle: IO[bytes] = os.fdopen(fd, "wb", buffering=1 << 20)
 
-    def commit(self) -> None:
+    def finish(self) -> None:
+        """Everything on disk under the temp name (what can fail, fails here)."""
         self.handle.flush()
         os.fsync(self.handle.fileno())
         self.handle.close()
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(self.temp, 0o666 & ~umask)
-        os.replace(self.temp, self.target)
+
+    def commit(self) -> None:
+        os.replace(self.temp, self.path)
 
     def discard(self) -> None:
         with contextlib.suppress(OSError):
@@ -150,18 +159,28 @@ class _AtomicFile:
 
 
 class _Spool:
-    """Bytes for stdout or stderr, held in a temp file until the run has succeeded."""
+    """Bytes for a stream (stdout, stderr) or a device or pipe, held in a temp file until the
+    run has succeeded, then written there directly (never replaced)."""
 
-    def __init__(self, folder: str, name: str, stream: IO[bytes]) -> None:
-        self.path = os.path.join(folder, name)
-        self.stream = stream
+    def __init__(self, target: Target, folder: str) -> None:
+        self.target = target
+        self.path = os.path.join(folder, f"spool-{target.what}")
         self.handle: IO[bytes] = open(self.path, "wb", buffering=1 << 20)  # noqa: SIM115
 
-    def commit(self) -> None:
+    def finish(self) -> None:
         self.handle.close()
+
+    def commit(self) -> None:
+        target = self.target
         with open(self.path, "rb") as spooled:
-            shutil.copyfileobj(spooled, self.stream, 1 << 20)
-        self.stream.flush()
+            if target.fd is not None:
+                stream = std_stream(target.fd)
+                shutil.copyfileobj(spooled, stream, 1 << 20)
+                stream.flush()
+                return
+            assert target.path is not None
+            with open(target.path, "wb") as device:  # a device or a pipe: no rename
+                shutil.copyfileobj(spooled, device, 1 << 20)
 
     def discard(self) -> None:
         with contextlib.suppress(OSError):
@@ -171,7 +190,108 @@ class _Spool:
 Output = _AtomicFile | _Spool
 
 
-def _open_output(target: str | None, folder: str, name: str, stream: IO[bytes]) -> Output:
-    if target is None:
-        return _Spool(folder, name, stream)
-    return _AtomicFile(target)
+def open_output(target: Target, folder: str) -> Output:
+    if target.is_file:
+        return _AtomicFile(target)
+    return _Spool(target, folder)
+
+
+class OutputPair:
+    """Rows and rejects, committed together: both old or both new.
+
+    1. ``finish``: both temp files flushed and fsynced (a full disk or a file size limit
+       fails here, before anything is committed);
+    2. outputs for streams, devices and pipes are copied out (the only step that can leave
+       one output written and not the other: a reader that goes away);
+    3. the renames, rejects then rows, with signals deferred: new rows never stand beside
+       old rejects. Only a crash between the two renames (microseconds) can leave new
+       rejects beside old rows.
+
+    ``written`` and ``partial`` record how far it went, for the message of a run that stops.
+    """
+
+    def __init__(self, rows: Output, rejects: Output) -> None:
+        self.rows = rows
+        self.rejects = rejects
+        self.written: list[Output] = []  # committed in full
+        self.partial: Output | None = None  # being copied to its stream when it stopped
+
+    def write_row(self, data: bytes) -> None:
+        try:
+            self.rows.handle.write(data)
+        except OSError as error:
+            raise self.failed(self.rows, error) from None
+
+    def write_reject(self, data: bytes) -> None:
+        try:
+            self.rejects.handle.write(data)
+        except OSError as error:
+            raise self.failed(self.rejects, error) from None
+
+    def commit(self) -> None:
+        both = (self.rejects, self.rows)
+        for output in both:
+            try:
+                output.finish()
+            except OSError as error:
+                raise self.failed(output, error) from None
+        for output in both:
+            if isinstance(output, _Spool):
+                self.partial = output
+                try:
+                    output.commit()
+                except BrokenPipeError:
+                    raise  # the reader went away: a signal's exit, see _cli
+                except OSError as error:
+                    raise self.failed(output, error) from None
+                self.partial = None
+                self.written.append(output)
+        files = [output for output in both if isinstance(output, _AtomicFile)]
+        with deferred():  # the pair of renames is never cut in two by a signal
+            for output in files:
+                try:
+                    output.commit()
+                except OSError as error:
+                    raise self.failed(output, error) from None
+                self.written.append(output)
+        for folder in {os.path.dirname(output.path) for output in files}:
+            _sync_folder(folder)  # the renames themselves reach the disk
+
+    def discard(self) -> None:
+        for output in (self.rows, self.rejects):
+            output.discard()
+
+    def failed(self, output: Output, error: OSError) -> BatchError:
+        return BatchError(f"cannot write {output.target.name}: {_os_reason(error)}; {self.left()}")
+
+    def left(self) -> str:
+        """What a user finds in the outputs, for a message about a run that stopped."""
+        pair = (self.rows, self.rejects)
+        if not self.written and self.partial is None:
+            files = [o.target.name for o in pair if isinstance(o, _AtomicFile)]
+            if files:
+                return f"nothing was written ({' and '.join(files)} left as they were)"
+            return "nothing was written"
+        parts = [f"{o.target.what} written in full to {o.target.name}" for o in self.written]
+        if self.partial is not None:
+            parts.append(f"{self.partial.target.what} on {self.partial.target.name} incomplete")
+        for output in pair:
+            if output not in self.written and output is not self.partial:
+                if isinstance(output, _AtomicFile):
+                    parts.append(f"{output.target.name} left as it was")
+                else:
+                    parts.append(f"no {output.target.what} written to {output.target.name}")
+        return "; ".join(parts)
+
+
+def _sync_folder(folder: str) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the renames are done either way
+    finally:
+        os.close(fd)

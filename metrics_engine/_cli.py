@@ -3,20 +3,25 @@
 Everything that touches a file is in the ``metrics_engine._batch*`` modules; this turns the command
 line into options, calls it, prints the warning and the summary, and maps outcomes to exit
 codes: 0 when every case was computed, 1 when something was rejected (or, for ``validate``,
-a problem was found), 2 on a usage error or an unreadable input or calendar file.
+a problem was found), 2 on a usage error or an unreadable input or calendar file, or an
+output that cannot be written; 128 + N when signal N (HUP, INT, QUIT, PIPE, TERM) stopped it,
+after its temp files were removed.
+
+A standard stream closed by whoever started the command (``>&-``) is opened on the null
+device at once, so that no file of the run can take its number; the run then refuses to
+write there (exit 2) and stays silent where it only had something to say.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
-from types import FrameType
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from metrics_engine import __version__
 from metrics_engine._batch import (
@@ -27,6 +32,8 @@ from metrics_engine._batch import (
     run_compute,
     run_validate,
 )
+from metrics_engine._batch_input import DEFAULT_MAX_LINE
+from metrics_engine._batch_signals import Interrupted, trapped
 from metrics_engine._kayako_cli import (
     KAYAKO_COMMANDS,
     add_kayako_calendars,
@@ -91,6 +98,22 @@ def _workers(text: str) -> int:
     return value
 
 
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def _byte_count(text: str) -> int:
+    number, unit = text.rstrip("KMGkmg"), text[len(text.rstrip("KMGkmg")) :].upper()
+    try:
+        value = int(number) * _UNITS[unit]
+    except (ValueError, KeyError):
+        raise argparse.ArgumentTypeError(
+            f"expected a number of bytes (K, M or G may follow), found {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 byte or more, found {text!r}")
+    return value
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "inputs",
@@ -111,8 +134,17 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         type=_workers,
         default=0,
         metavar="N",
-        help="worker processes; 0 (default) uses every usable CPU, 1 works in this process. "
-        "The output is identical for every N. Example: --workers 4",
+        help="worker processes; 0 (default) uses every usable CPU, 1 works in this process; "
+        "never more than the usable CPUs. The output is identical for every N. "
+        "Example: --workers 4",
+    )
+    parser.add_argument(
+        "--max-line-bytes",
+        type=_byte_count,
+        default=DEFAULT_MAX_LINE,
+        metavar="N",
+        help="longest input line read, in bytes (K, M or G may follow); a longer line is "
+        "rejected without being held in memory. Default 1M. Example: --max-line-bytes 8M",
     )
     parser.add_argument(
         "--quiet",
@@ -143,8 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     calendars.add_argument(
         "--calendar",
         metavar="FILE",
-        help="business calendar, canonical JSON (SPEC section 4), or Kayako business hours "
-        "with --timezone. Example: --calendar calendar.json",
+        help="business calendar, canonical JSON (see docs/calendars.md), or Kayako business "
+        "hours with --timezone. Example: --calendar calendar.json",
     )
     calendars.add_argument(
         "--team-calendars",
@@ -163,14 +195,16 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--out",
         metavar="FILE",
-        help="write rows here (atomically: complete or not at all); default stdout. "
-        "Example: --out metrics.jsonl",
+        help="write rows here (a regular file is replaced atomically, with its rejects: complete "
+        "or not at all; a device or pipe is written directly); default stdout. It may not "
+        "name an input. Example: --out metrics.jsonl",
     )
     out.add_argument(
         "--rejects",
         metavar="FILE",
         help="write rejects (JSON Lines) here; default OUT.rejects.jsonl with --out, else "
-        "stderr; '-' means stderr. Example: --rejects rejects.jsonl",
+        "stderr; '-' means stderr. Not the file of --out, nor an input. "
+        "Example: --rejects rejects.jsonl",
     )
     out.add_argument(
         "--format",
@@ -201,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the largest case and no temporary partitions. A case that appears again after "
         "another case stops the run with exit 2 and writes nothing",
     )
-    rules = compute.add_argument_group("rules (SPEC section 9)")
+    rules = compute.add_argument_group("rules (see docs/metrics.md)")
     rules.add_argument(
         "--resolution-time",
         choices=("cumulative", "elapsed"),
@@ -236,64 +270,72 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status."""
+    _open_closed_std_fds()
     parser = build_parser()
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
     except _Exit as done:
         if done.message:
-            print(done.message, file=sys.stderr if done.status else sys.stdout)
+            _say(done.message, to_stdout=not done.status)
         return done.status
-    try:
-        with _terminate_as_interrupt():
+    with trapped():
+        try:
             if args.command == "compute":
                 return _compute(args)
             if args.command in KAYAKO_COMMANDS:
                 return run_kayako(args)
             return _validate(args)
-    except BatchError as error:
-        print(f"{PROG}: error: {error.detail}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; no output file was written", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # The reader went away (``| head``): say nothing more, and do not fail at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
-    except BrokenProcessPool:
-        print(f"{PROG}: error: a worker process died (out of memory?)", file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
+        except BatchError as error:
+            _say(f"{PROG}: error: {error.detail}")
+        except Interrupted as stop:
+            if stop.signum != signal.SIGPIPE:  # the reader went away: nothing to tell it
+                _say(f"{PROG}: interrupted by {stop.name}; {stop.outcome or 'nothing was written'}")
+            return _signalled(stop.signum)
+        except BrokenPipeError:  # the reader went away (``| head``): as SIGPIPE, silently
+            return _signalled(signal.SIGPIPE)
+        except BrokenProcessPool:
+            _say(f"{PROG}: error: a worker process died (out of memory?); nothing was written")
+        except OSError as error:
+            _say(f"{PROG}: error: {error}")
         return 2
 
 
-@contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM cleans up like Ctrl-C (temporary files removed, nothing committed)."""
+def _signalled(signum: int) -> int:
+    if signum == signal.SIGPIPE:  # do not fail again when Python flushes stdout at exit
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno() if sys.stdout is not None else 1)
+            os.close(devnull)
+    return 128 + signum
 
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
 
-    try:
-        previous: Any = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+def _say(text: str, *, to_stdout: bool = False) -> None:
+    """A line on stderr (or stdout), unless it is closed or gone (a hung-up terminal)."""
+    target = sys.stdout if to_stdout else sys.stderr
+    if target is None:
+        return  # closed when we started: say nothing rather than write elsewhere
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=target, flush=True)
+
+
+def _open_closed_std_fds() -> None:
+    """Open the null device on a closed stdin, stdout or stderr (see the module docstring)."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
 
 
 def _compute(args: argparse.Namespace) -> int:
     calendar = compute_calendar(args, load_calendar)
     if calendar is None and not args.quiet:
-        print(
+        _say(
             f"{PROG}: warning: no --calendar or --team-calendars given: every *_business_* "
-            "field is absent",
-            file=sys.stderr,
+            "field is absent"
         )
     options = ComputeOptions(
         inputs=args.inputs,
@@ -307,6 +349,8 @@ def _compute(args: argparse.Namespace) -> int:
         grouped=args.grouped,
         workers=args.workers,
         quiet=args.quiet,
+        max_line_bytes=args.max_line_bytes,
+        other_inputs=[path for path in (args.calendar, args.team_calendars) if path],
         rules=Rules(
             resolution_time=args.resolution_time,
             reopen_on_customer_message=args.reopen_on_customer_message,
@@ -315,14 +359,20 @@ def _compute(args: argparse.Namespace) -> int:
     )
     summary = run_compute(options)
     if not args.quiet:
-        print(summary.line(), file=sys.stderr)
+        _say(summary.line())
     return summary.exit_code
 
 
 def _validate(args: argparse.Namespace) -> int:
     options = ValidateOptions(
-        inputs=args.inputs, lenient=args.lenient, workers=args.workers, quiet=args.quiet
+        inputs=args.inputs,
+        lenient=args.lenient,
+        workers=args.workers,
+        quiet=args.quiet,
+        max_line_bytes=args.max_line_bytes,
     )
+    if sys.stdout is None:
+        raise BatchError("cannot write to stdout: it is closed")
     summary = run_validate(options, sys.stdout)
     print(summary.line(), file=sys.stdout)
     sys.stdout.flush()
