@@ -46,6 +46,7 @@ from __future__ import annotations
 
 from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._cases import BatchResult, NotGroupedError, compute_batch
+from metrics_engine._compiled import COMPILED
 from metrics_engine._errors import (
     CalendarError,
     EventError,
@@ -53,12 +54,14 @@ from metrics_engine._errors import (
     SequenceError,
     StateError,
 )
+from metrics_engine._fast import compute_metrics_from_lines
 from metrics_engine._metrics import CaseMetrics
 from metrics_engine._output import FIELDS
 from metrics_engine._replay import STATE_VERSION, CaseReplay, compute_metrics
 from metrics_engine._rules import Rules
 
 __all__ = [
+    "COMPILED",
     "DEFINITIONS_VERSION",
     "FIELDS",
     "STATE_VERSION",
@@ -77,6 +80,7 @@ __all__ = [
     "__version__",
     "compute_batch",
     "compute_metrics",
+    "compute_metrics_from_lines",
 ]
 
 __version__ = "0.1.0"

@@ -56,65 +56,70 @@ _REOPENED: Final = Status("OPEN", "OPEN")
 Span = list[int]  # [start, end] in epoch seconds; a list so that it survives JSON unchanged
 
 
+#: Every attribute of a state, and so every key of its saved form. A module constant rather
+#: than a read of ``__slots__`` through the class, which a compiled build cannot do.
+_SLOTS: Final = (
+    "agent_replies_at_resolution",
+    "agent_reply_count",
+    "agent_touch_count",
+    "agent_updated_at",
+    "agent_waits",
+    "agents_at_resolution",
+    "assignee",
+    "assignee_change_count",
+    "assignees_seen",
+    "case_raw",
+    "created_at",
+    "customer_updated_at",
+    "customer_waits",
+    "first_assignment_at",
+    "first_response",
+    "first_response_start",
+    "last_activity_by_assignee_at",
+    "last_assignment_at",
+    "last_at",
+    "last_reopened_at",
+    "last_replier",
+    "last_reply_by_agent_at",
+    "last_reply_by_assignee_at",
+    "last_reply_by_customer_at",
+    "last_reply_by_requester_at",
+    "priority",
+    "priority_change_count",
+    "priority_updated_at",
+    "reopen_count",
+    "replies_at_resolution",
+    "reply_count",
+    "requester",
+    "requester_reply_count",
+    "requester_updated_at",
+    "resolution_at",
+    "resolved",
+    "resolved_by",
+    "response_span_start",
+    "response_spans",
+    "sla",
+    "sla_change_count",
+    "status_name",
+    "status_type",
+    "status_update_at",
+    "team",
+    "team_change_count",
+    "team_segments",
+    "team_updated_at",
+    "type",
+    "type_updated_at",
+    "unresolved_periods",
+    "unresolved_start",
+    "wait_side",
+    "wait_start",
+)
+
+
 class CaseState:
     """The facts of one case so far. Plain data: :meth:`to_dict` / :meth:`from_dict`."""
 
-    __slots__ = (
-        "agent_replies_at_resolution",
-        "agent_reply_count",
-        "agent_touch_count",
-        "agent_updated_at",
-        "agent_waits",
-        "agents_at_resolution",
-        "assignee",
-        "assignee_change_count",
-        "assignees_seen",
-        "case_raw",
-        "created_at",
-        "customer_updated_at",
-        "customer_waits",
-        "first_assignment_at",
-        "first_response",
-        "first_response_start",
-        "last_activity_by_assignee_at",
-        "last_assignment_at",
-        "last_at",
-        "last_reopened_at",
-        "last_replier",
-        "last_reply_by_agent_at",
-        "last_reply_by_assignee_at",
-        "last_reply_by_customer_at",
-        "last_reply_by_requester_at",
-        "priority",
-        "priority_change_count",
-        "priority_updated_at",
-        "reopen_count",
-        "replies_at_resolution",
-        "reply_count",
-        "requester",
-        "requester_reply_count",
-        "requester_updated_at",
-        "resolution_at",
-        "resolved",
-        "resolved_by",
-        "response_span_start",
-        "response_spans",
-        "sla",
-        "sla_change_count",
-        "status_name",
-        "status_type",
-        "status_update_at",
-        "team",
-        "team_change_count",
-        "team_segments",
-        "team_updated_at",
-        "type",
-        "type_updated_at",
-        "unresolved_periods",
-        "unresolved_start",
-        "wait_side",
-        "wait_start",
-    )
+    __slots__ = _SLOTS
 
     # Declared for the type checker; every slot is set in __init__.
     case_raw: str | int | None
@@ -408,7 +413,7 @@ class CaseState:
     def to_dict(self) -> dict[str, Any]:
         """The state as JSON-ready data (lists are copied, so the result is independent)."""
         out: dict[str, Any] = {}
-        for name in self.__slots__:
+        for name in _SLOTS:
             value = getattr(self, name)
             if isinstance(value, list):
                 value = [list(item) if isinstance(item, list) else item for item in value]
@@ -419,7 +424,7 @@ class CaseState:
     def from_dict(cls, data: dict[str, Any]) -> CaseState:
         """The inverse of :meth:`to_dict`; the caller has checked the version and keys."""
         state = cls()
-        for name in cls.__slots__:
+        for name in _SLOTS:
             value = data[name]
             if isinstance(value, list):
                 value = [list(item) if isinstance(item, list) else item for item in value]

@@ -48,6 +48,9 @@ RULES: tuple[Rule, ...] = (
     Rule("_replay", 4),
     Rule("_columns", 4),
     Rule("_case", 5),
+    Rule("_fast_structs", 0),
+    Rule("_fast", 5),
+    Rule("_compiled", 6),  # loads the compiled modules (_fast included) to see how they were built
     Rule("_cases", 6),
     Rule("__init__", 7),
     # Pure layers on top of the core: vendor adapters, comparisons, strategies.
