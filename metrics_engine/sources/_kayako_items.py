@@ -234,7 +234,7 @@ class ItemReader:
                 public=not (isinstance(status, str) and status.upper() in FAILED_SENDS),
             )
         if kind in ("note", "side_conversation"):
-            note = self.index.resolve(original, "is_ai_draft") if kind == "note" else None
+            note = self.index.resolve(original) if kind == "note" else None
             if note is not None and note.get("is_ai_draft") is True:
                 self._set_aside(kind, event_id, "an AI draft, not written by the agent")
                 return None
