@@ -92,6 +92,7 @@ from metrics_engine._batch_lines import (
     _read_event_fast,
     _read_event_std,
     _std_loads,
+    created_after,
     json_backend,
 )
 from metrics_engine._batch_output import (
@@ -187,6 +188,8 @@ class _Counts:
     case_rejects: int = 0
     line_rejects: int = 0
     problems: int = 0  # validate: problems inside cases
+    not_created: int = 0  # compute: cases created after as_of (no row, no reject)
+    skipped: int = 0  # compute: events skipped by lenient mode in the rows written
 
     def add(self, other: _Counts) -> None:
         self.events += other.events
@@ -195,6 +198,8 @@ class _Counts:
         self.case_rejects += other.case_rejects
         self.line_rejects += other.line_rejects
         self.problems += other.problems
+        self.not_created += other.not_created
+        self.skipped += other.skipped
 
 
 Lines = list[tuple[int, bytes]]
@@ -339,6 +344,28 @@ class _CaseRunner:
         return _compute_case(self.job, self.as_of, lines, parsed, self.encoder)
 
 
+def _run_case(
+    runner: _CaseRunner, lines: Lines, parsed: list[Any] | None = None
+) -> tuple[list[Record], _Counts]:
+    """One case through the runner, and what its rows and rejects do not say: events that
+    lenient mode skipped, and a case created after ``as_of``, which gets no row and no reject
+    (the library raises for it: as_of before creation, on no event). That case is told by
+    its created event's instant, never by the wording of the error."""
+    skipped = runner.encoder.skipped
+    records, counts = runner.run(lines, parsed)
+    counts.skipped = runner.encoder.skipped - skipped
+    as_of = runner.as_of
+    if counts.case_rejects and as_of is not None:
+        payload = next(r[2] for r in records if r[1] == _CASE_REJECT)
+        if json.loads(payload)[2] is None and created_after(
+            (line for _, line in lines), int(as_of.timestamp()), lenient=not runner.job.strict
+        ):
+            records = [r for r in records if r[1] != _CASE_REJECT]
+            counts.case_rejects = 0
+            counts.not_created = 1
+    return records, counts
+
+
 # The job of this worker process, set once by the pool initializer (or by the parent when
 # it works alone).
 _WORKER_JOB: _Job | None = None
@@ -383,7 +410,7 @@ def _run_partition(path: str, runner: _CaseRunner, counts: _Counts) -> list[Reco
                 group.append((ordinal, line))
     records: list[Record] = []
     for key in list(groups):
-        case_records, case_counts = runner.run(groups.pop(key))
+        case_records, case_counts = _run_case(runner, groups.pop(key))
         records.extend(case_records)
         counts.add(case_counts)
     records.sort(key=_by_ordinal)
@@ -423,7 +450,7 @@ def _batch_task(
     records: list[Record] = []
     counts = _Counts()
     for lines, parsed in batch:
-        case_records, case_counts = runner.run(lines, parsed)
+        case_records, case_counts = _run_case(runner, lines, parsed)
         records.extend(case_records)
         counts.add(case_counts)
     records.sort(key=_by_ordinal)
@@ -508,6 +535,8 @@ class Summary:
     line_rejects: int
     as_of: str | None
     holidays_version: str
+    not_created: int = 0  # cases created after as_of: no row, no reject
+    skipped_events: int = 0  # unknown event kinds skipped by --lenient, in the rows written
 
     @property
     def rejects(self) -> int:
@@ -522,6 +551,8 @@ class Summary:
             f"metrics-engine compute: {self.cases} cases, {self.events} events, "
             f"{self.rows} rows written, {self.rejects} rejects "
             f"({self.case_rejects} cases, {self.line_rejects} lines), "
+            f"{self.not_created} not yet created, "
+            f"{self.skipped_events} events skipped by --lenient, "
             f"as_of {self.as_of or 'none'}, holidays {self.holidays_version}"
         )
 
@@ -959,7 +990,7 @@ def _run_grouped(
         for case, parsed in cases:
             size += len(case)
             if runner is not None:
-                records, counts = runner.run(case, parsed)
+                records, counts = _run_case(runner, case, parsed)
                 run.counts.add(counts)
                 done.extend(sorted(records, key=_by_ordinal))
                 if size >= _BATCH_LINES:
@@ -1016,7 +1047,7 @@ def run_compute(options: ComputeOptions) -> Summary:
             run = _Run(job, workers, options.quiet, options.max_line_bytes)
             for target in targets:
                 opened.append(open_output(target, run.folder))
-        pair = OutputPair(*opened)
+            pair = OutputPair(*opened)
         mode = _run_grouped if options.grouped else _run_interleaved
         records, lines, as_of = mode(run, sources, as_of, options.as_of is None)
         run.stop_pool()  # nothing left for the workers (and no thread to take a signal)
@@ -1057,6 +1088,8 @@ def run_compute(options: ComputeOptions) -> Summary:
         line_rejects=counts.line_rejects,
         as_of=None if as_of is None else _iso(as_of),
         holidays_version=holidays_version(),
+        not_created=counts.not_created,
+        skipped_events=counts.skipped,
     )
 
 

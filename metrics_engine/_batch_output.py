@@ -26,8 +26,10 @@ from metrics_engine._batch_lines import _orjson
 from metrics_engine._batch_signals import deferred
 from metrics_engine._batch_spill import _LINE_REJECT, Record
 from metrics_engine._batch_targets import Target, short_name, std_stream
+from metrics_engine._columns import CASE_ID
+from metrics_engine._events import id_text
 from metrics_engine._metrics import CaseMetrics
-from metrics_engine._output import FIELDS
+from metrics_engine._output import FIELDS, USER_FIELDS
 
 __all__ = [
     "COLUMNS",
@@ -46,8 +48,10 @@ __all__ = [
 Absent = Literal["null", "zero"]
 OutputFormat = Literal["jsonl", "csv"]
 
-#: Columns of an output row: "case", then the ``to_dict()`` keys in their order.
-COLUMNS: Final = ("case", *FIELDS, "resource_type")
+#: Columns of an output row: "case_id" (``case`` is a reserved word in SQL), then the 41
+#: fields in Kayako's order (the ``to_dict()`` keys, without ``resource_type``).
+COLUMNS: Final = (CASE_ID, *FIELDS)
+_USERS: Final = tuple(name for name in FIELDS if name in USER_FIELDS)
 
 
 def _dumps_std(obj: Any) -> bytes:
@@ -73,15 +77,27 @@ def _dumps(obj: Any) -> bytes:
 
 
 class _RowEncoder:
+    """Rows of :data:`COLUMNS`. Every id (the case, the users) is written as its text, so
+    that each column holds one type (``17`` and ``"17"`` are one id); ``to_dict()`` in
+    Python keeps ids as given. ``skipped`` adds up the events lenient mode skipped in the
+    cases encoded."""
+
     def __init__(self, absent: Absent, as_csv: bool) -> None:
         self.absent: Absent = absent
         self.csv = as_csv
+        self.skipped = 0
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer, lineterminator="\n")
 
     def encode(self, case: object, metrics: CaseMetrics) -> bytes:
-        row: dict[str, Any] = {"case": case}
+        self.skipped += metrics.skipped_events
+        row: dict[str, Any] = {CASE_ID: id_text(case, "case")}
         row.update(metrics.to_dict(absent=self.absent))
+        del row["resource_type"]
+        for name in _USERS:
+            user = row[name]
+            if user is not None:
+                row[name] = id_text(user["id"], name)
         if not self.csv:
             return _dumps(row) + b"\n"
         self._buffer.seek(0)
@@ -98,8 +114,6 @@ def _csv_cell(value: object) -> object:
         return "true"
     if value is False:
         return "false"
-    if isinstance(value, dict):  # a user: its id
-        return value["id"]
     return value
 
 
@@ -108,7 +122,7 @@ def _reject_json(record: Record, files: Sequence[tuple[int, str]]) -> bytes:
     if kind == _LINE_REJECT:
         name, number = _locate(files, ordinal)
         obj: dict[str, Any] = {
-            "case": None,
+            CASE_ID: None,
             "file": name,
             "line": number,
             "error": payload.decode(),
@@ -116,7 +130,13 @@ def _reject_json(record: Record, files: Sequence[tuple[int, str]]) -> bytes:
     else:
         case, where, index, error = json.loads(payload)
         name, number = _locate(files, where)
-        obj = {"case": case, "file": name, "line": number, "index": index, "error": error}
+        obj = {
+            CASE_ID: id_text(case, "case"),
+            "file": name,
+            "line": number,
+            "index": index,
+            "error": error,
+        }
     return _dumps_std(obj) + b"\n"
 
 

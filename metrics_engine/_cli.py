@@ -55,8 +55,10 @@ examples:
       --out metrics.csv --format csv --rejects rejects.jsonl --workers 0
   metrics-engine compute events.jsonl --calendar kayako_hours.json --timezone Europe/London
 
-Each input case becomes exactly one output row or one reject. Exit status: 0 every case
-computed, 1 something rejected (see the rejects), 2 usage error or unreadable input/calendar.
+Each input case becomes exactly one output row or one reject, or is counted as not yet
+created (after --as-of). Exit status: 0 every case computed, 1 something rejected (see the
+rejects), 2 usage error, unreadable input/calendar or an output that cannot be written,
+128+N stopped by signal N (temporary files removed). See docs/batch.md.
 """
 
 _VALIDATE_EXAMPLES = """\
@@ -210,16 +212,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         choices=("jsonl", "csv"),
         default="jsonl",
-        help='jsonl (default): {"case": ..., <41 fields>, "resource_type": "case_metric"}; '
-        "csv: the same columns with a header, users as their id, true/false, absent empty. "
+        help='jsonl (default): {"case_id": "...", <41 fields>}, every id (case, users) as its '
+        "text; csv: the same columns with a header, true/false, absent empty. "
         "Example: --format csv",
     )
     out.add_argument(
         "--as-of",
         metavar="T",
         help="read every case at this instant (ISO-8601 with an offset or Z); default: the "
-        "latest 'at' in the input. A case created after T is rejected. "
-        "Example: --as-of 2026-04-01T00:00:00Z",
+        "latest 'at' in the input. A case created after T gets no row and no reject: the "
+        "summary counts it as not yet created. Example: --as-of 2026-04-01T00:00:00Z",
     )
     out.add_argument(
         "--absent",

@@ -340,9 +340,9 @@ def test_grouped_broken_line_naming_an_earlier_case_is_rejected_in_place(
     assert len(set(results.values())) == 1, results
     status, out, rejects = results["json", True]
     assert status == 1
-    assert [json.loads(row)["case"] for row in out.splitlines()] == [1, 2]
+    assert [json.loads(row)["case_id"] for row in out.splitlines()] == ["1", "2"]
     reject = json.loads(rejects)
-    assert (reject["case"], reject["file"], reject["line"]) == (None, str(path), 3)
+    assert (reject["case_id"], reject["file"], reject["line"]) == (None, str(path), 3)
 
 
 # ---------------------------------------------------------------------------- in-process runs
@@ -444,9 +444,9 @@ def test_backends_give_identical_bytes(
         results.append(_compute(tmp_path, str(path), *flags, name=f"{backend}.jsonl"))
     assert results[0] == results[1]
     rows = [json.loads(row) for row in results[0][1].splitlines()]
-    assert rows[0]["case"] == big
-    assert rows[0]["last_replier"] == {"id": 2**66, "resource_type": "user"}
-    assert [row["case"] for row in rows] == [big, "s\ud800", 3, 4, 5]
+    assert rows[0]["case_id"] == str(big)  # ids as text, however long
+    assert rows[0]["last_replier"] == str(2**66)
+    assert [row["case_id"] for row in rows] == [str(big), "s\ud800", "3", "4", "5"]
 
 
 def test_rescan_when_the_latest_at_is_not_an_event(
@@ -514,7 +514,7 @@ def test_a_library_bug_rejects_the_case_not_the_run(
     assert status == 1
     assert out.count(b"\n") == 2
     reject = json.loads(rejects)
-    assert reject["case"] == 2
+    assert reject["case_id"] == "2"
     assert reject["error"].startswith("internal error (TypeError: oops)")
 
 
@@ -535,7 +535,7 @@ def test_crlf_lines(tmp_path: Path) -> None:
     (tmp_path / "in.jsonl").write_bytes(json.dumps(event).encode() + b"\r\n")
     status, out, rejects = _compute(tmp_path, str(tmp_path / "in.jsonl"))
     assert (status, rejects) == (0, b"")
-    assert json.loads(out)["case"] == 1
+    assert json.loads(out)["case_id"] == "1"
 
 
 def test_output_file_mode_follows_the_umask(tmp_path: Path) -> None:

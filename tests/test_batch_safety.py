@@ -202,7 +202,7 @@ def test_dev_null_and_dev_stdout_are_written_directly(tmp_path: Path, tmp: Path)
     assert result.returncode == 1
     assert result.stdout == b""
     assert [line for line in result.stderr.splitlines() if line[:1] == b"{"] == [
-        b'{"case":null,"file":"in.jsonl","line":6,'
+        b'{"case_id":null,"file":"in.jsonl","line":6,'
         b'"error":"not JSON: Expecting value: line 1 column 1 (char 0)"}'
     ]
     assert names(tmp_path) == ["in.jsonl", "null", "stdout", "tmp"]
@@ -531,14 +531,14 @@ def test_a_line_over_the_limit_is_a_typed_reject(
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
     rows = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text().splitlines()]
-    assert [row["case"] for row in rows] == [2, 3, 4]
+    assert [row["case_id"] for row in rows] == ["2", "3", "4"]
     assert rows[0]["last_activity_by_requester_at"] is None  # the note was read: no crash
     rejects = [
         json.loads(line) for line in (tmp_path / "o.jsonl.rejects.jsonl").read_text().splitlines()
     ]
     assert rejects == [
         {
-            "case": None,
+            "case_id": None,
             "file": "in.jsonl",
             "line": 4,
             "error": "line too long: expected at most 100 bytes, found more "
@@ -574,7 +574,7 @@ def test_a_gzip_bomb_line_is_rejected_within_a_memory_limit(tmp_path: Path, tmp:
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
     rows = (tmp_path / "o.jsonl").read_text().splitlines()
-    assert [json.loads(row)["case"] for row in rows] == [1, 3]
+    assert [json.loads(row)["case_id"] for row in rows] == ["1", "3"]
     (reject,) = (tmp_path / "o.jsonl.rejects.jsonl").read_text().splitlines()
     assert json.loads(reject)["error"].startswith("line too long: expected at most 1048576 bytes")
     with gzip.open(tmp_path / "bomb.jsonl.gz") as bomb:
@@ -596,7 +596,7 @@ def test_an_integer_case_id_of_5000_digits_is_a_reject(
         rejects = (tmp_path / "o.jsonl.rejects.jsonl").read_text().splitlines()
         (reject,) = [json.loads(line) for line in rejects]
         assert reject == {
-            "case": None,
+            "case_id": None,
             "file": "in.jsonl",
             "line": 2,
             "error": "not JSON this reader accepts: expected numbers of at most 4300 digits, "

@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ import metrics_engine as me
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-COLUMNS = ["case", *me.FIELDS, "resource_type"]
+COLUMNS = ["case_id", *me.FIELDS]
 
 
 def run_cli(
@@ -79,16 +80,23 @@ def input_cases(path: Path) -> set[str]:
 
 
 def check_accounting(
-    inputs: set[str], rows: list[dict[str, Any]], rejects: list[dict[str, Any]]
+    inputs: set[str], rows: list[dict[str, Any]], rejects: list[dict[str, Any]], not_created: int
 ) -> None:
-    """Every input case is in exactly one of the two outputs, once."""
-    row_cases = [str(row["case"]) for row in rows]
-    rejected = [str(reject["case"]) for reject in rejects if reject["case"] is not None]
+    """Every input case is in exactly one of the two outputs, once, or not yet created."""
+    row_cases = [row["case_id"] for row in rows]
+    rejected = [reject["case_id"] for reject in rejects if reject["case_id"] is not None]
+    assert all(type(case) is str for case in row_cases + rejected)  # ids as text
     assert len(row_cases) == len(set(row_cases))
     assert len(rejected) == len(set(rejected))
     assert not set(row_cases) & set(rejected)
-    assert set(row_cases) | set(rejected) == inputs
-    assert len(inputs) == len(rows) + len(rejected)
+    assert set(row_cases) | set(rejected) <= inputs
+    assert len(inputs) == len(rows) + len(rejected) + not_created
+
+
+def summary_count(result: subprocess.CompletedProcess[bytes], what: str) -> int:
+    """A count of the summary line (0 when the run was quiet)."""
+    match = re.search(rf"(\d+) {what}", result.stderr.decode())
+    return int(match.group(1)) if match else 0
 
 
 def compute(
@@ -136,7 +144,7 @@ def compute(
             (cwd / ".stdin.jsonl").unlink()
         else:
             cases |= input_cases(cwd / name)
-    check_accounting(cases, rows, rejects)
+    check_accounting(cases, rows, rejects, summary_count(result, "not yet created"))
     return result, rows, rejects
 
 
@@ -167,10 +175,10 @@ SPEC_CASE = [
      "actor": {"id": 5, "role": "agent"}, "changes": {"status": "COMPLETED"}},
 ]  # fmt: skip
 
-USER_5 = {"id": 5, "resource_type": "user"}
+USER_5 = "5"  # a user is written as its id's text
 # Every field of SPEC_CASE by hand (no calendar, so every business field is absent).
 SPEC_ROW: dict[str, Any] = {
-    "case": 1042,
+    "case_id": "1042",  # ids as text
     "is_first_contact_resolved": False,  # two agent replies before the resolution
     "was_reopened": False,
     "last_reopened_at": None,
@@ -212,7 +220,6 @@ SPEC_ROW: dict[str, Any] = {
     "assignee_change_count": 1,  # null -> 5 after creation
     "team_change_count": 0,
     "agent_touch_count": 5,
-    "resource_type": "case_metric",
 }
 BUSINESS_FIELDS = [name for name in me.FIELDS if "_business_" in name]
 
@@ -279,9 +286,14 @@ LATEST = "2026-03-03T14:31:00+00:00"  # the last event of SPEC_CASE
 
 
 def expected_row(events: list[dict[str, Any]], **options: Any) -> dict[str, Any]:
+    """The library's row, as the batch writes it: ids as text, no resource_type."""
     absent = options.pop("absent", "null")
-    metrics = me.compute_metrics(events, **options)
-    return {"case": events[0]["case"], **metrics.to_dict(absent=absent)}
+    row = me.compute_metrics(events, **options).to_dict(absent=absent)
+    assert row.pop("resource_type") == "case_metric"
+    for name in ("last_replier", "resolved_by"):
+        if row[name] is not None:
+            row[name] = str(row[name]["id"])
+    return {"case_id": str(events[0]["case"]), **row}
 
 
 @pytest.fixture
@@ -298,7 +310,7 @@ def test_jsonl_rows_hand_worked_and_rejects_strict(tmp_path: Path, mixed: Path) 
     )
     assert result.returncode == 1
     # Rows in order of first appearance: 1042 (line 1), A-1 (line 3), 7 (line 4).
-    assert [row["case"] for row in rows] == [1042, "A-1", 7]
+    assert [row["case_id"] for row in rows] == ["1042", "A-1", "7"]
     assert all(list(row) == COLUMNS for row in rows)
     assert rows[0] == SPEC_ROW
     case_a, case_7 = rows[1], rows[2]
@@ -309,7 +321,7 @@ def test_jsonl_rows_hand_worked_and_rejects_strict(tmp_path: Path, mixed: Path) 
     assert case_a["customer_calendar_wait_time"] == 600  # NEW 10:00 -> 10:10
     assert case_a["is_first_contact_resolved"] is True
     assert case_a["replies_to_resolution"] == 1
-    assert case_a["resolved_by"] == {"id": 9, "resource_type": "user"}
+    assert case_a["resolved_by"] == "9"
     assert case_a["first_assignment_at"] is None
     # 7: NEW from 12:00Z to the latest 'at' of the whole input, 2026-03-03T14:31Z.
     assert case_7["customer_calendar_wait_time"] == 26 * 3600 + 31 * 60
@@ -317,19 +329,19 @@ def test_jsonl_rows_hand_worked_and_rejects_strict(tmp_path: Path, mixed: Path) 
     assert case_7["resolution_calendar_time"] is None
     assert case_7["replies_to_resolution"] is None
     assert case_7["is_first_contact_resolved"] is False
-    assert case_7["last_replier"] == {"id": 70, "resource_type": "user"}
-    # Rejects in file order, each pointing at its line.
-    assert [(r["case"], r["line"], r.get("index", "-")) for r in rejects] == [
+    assert case_7["last_replier"] == "70"
+    # Rejects in file order, each pointing at its line; case ids as text.
+    assert [(r["case_id"], r["line"], r.get("index", "-")) for r in rejects] == [
         (None, 2, "-"),  # not JSON
         (None, 6, "-"),  # no case id
-        (50, 9, 1),  # unknown kind, strict
-        (51, 12, 1),  # naive time
+        ("50", 9, 1),  # unknown kind, strict
+        ("51", 12, 1),  # naive time
         (None, 13, "-"),  # a float is no case id
-        (52, 17, 2),  # out of order, strict
+        ("52", 17, 2),  # out of order, strict
     ]
     assert all(r["file"] == "mixed.jsonl" for r in rejects)
-    assert list(rejects[0]) == ["case", "file", "line", "error"]
-    assert list(rejects[2]) == ["case", "file", "line", "index", "error"]
+    assert list(rejects[0]) == ["case_id", "file", "line", "error"]
+    assert list(rejects[2]) == ["case_id", "file", "line", "index", "error"]
     assert rejects[0]["error"].startswith("not JSON")
     assert "'escalated'" in rejects[2]["error"]
     assert "offset" in rejects[3]["error"]
@@ -341,8 +353,15 @@ def test_lenient_sorts_and_skips(tmp_path: Path, mixed: Path) -> None:
         "mixed.jsonl", "--lenient", "--out", "out.jsonl", "--workers", "1", cwd=tmp_path
     )
     assert result.returncode == 1  # the bad lines and the naive time stay rejected
-    assert [row["case"] for row in rows] == [1042, "A-1", 7, 50, 52]
-    assert [(r["case"], r["line"]) for r in rejects] == [(None, 2), (None, 6), (51, 12), (None, 13)]
+    assert [row["case_id"] for row in rows] == ["1042", "A-1", "7", "50", "52"]
+    assert [(r["case_id"], r["line"]) for r in rejects] == [
+        (None, 2),
+        (None, 6),
+        ("51", 12),
+        (None, 13),
+    ]
+    # 50's "escalated" event is skipped, and counted: the only unknown kind of the input.
+    assert "1 events skipped by --lenient" in result.stderr.decode()
     assert rows[3] == expected_row(CASE_50, as_of=LATEST, strict=False)
     case_52 = rows[4]
     assert case_52 == expected_row(CASE_52, as_of=LATEST, strict=False)
@@ -360,6 +379,7 @@ def test_summary_line_and_warning(tmp_path: Path, mixed: Path) -> None:
     assert "19 events" in summary  # 22 lines, 3 of which are not events
     assert "3 rows written" in summary
     assert "6 rejects (3 cases, 3 lines)" in summary
+    assert "0 not yet created, 0 events skipped by --lenient" in summary
     assert f"as_of {LATEST}" in summary
     assert f"holidays {holidays.__version__}" in summary
 
@@ -383,14 +403,14 @@ def test_csv_columns_and_encodings(tmp_path: Path, mixed: Path) -> None:
     table = list(csv.reader(io.StringIO(text)))
     assert table[0] == COLUMNS
     spec = dict(zip(COLUMNS, table[1], strict=True))
-    assert spec["case"] == "1042"
+    assert spec["case_id"] == "1042"
     assert spec["is_first_contact_resolved"] == "false"
     assert spec["last_replier"] == "5"  # a user as its id
     assert spec["resolution_business_time"] == ""  # absent
     assert spec["last_reopened_at"] == ""
     assert spec["resolution_calendar_time"] == "87360"
     assert spec["resolution_at"] == "2026-03-03T14:31:00+00:00"
-    assert spec["resource_type"] == "case_metric"
+    assert "resource_type" not in spec
     assert table[2][0] == "A-1"
     assert dict(zip(COLUMNS, table[2], strict=True))["is_first_contact_resolved"] == "true"
     # Every cell is the JSON Lines value, encoded.
@@ -401,8 +421,6 @@ def test_csv_columns_and_encodings(tmp_path: Path, mixed: Path) -> None:
                 assert cell == ""
             elif isinstance(value, bool):
                 assert cell == str(value).lower()
-            elif isinstance(value, dict):
-                assert cell == str(value["id"])
             else:
                 assert cell == str(value)
     assert csv_rejects == json_rejects  # the same whatever the format
@@ -418,7 +436,7 @@ def test_absent_zero(tmp_path: Path, mixed: Path) -> None:
         "mixed.jsonl", "--absent", "zero", "--format", "csv", "--out", "z.csv", cwd=tmp_path
     )
     case_7 = table[2]
-    assert case_7["case"] == "7"
+    assert case_7["case_id"] == "7"
     assert case_7["resolution_calendar_time"] == "0"
     assert case_7["resolution_at"] == ""
     assert case_7["resolved_by"] == ""
@@ -431,15 +449,14 @@ def test_as_of_explicit(tmp_path: Path, mixed: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 1
     assert "as_of 2026-03-02T13:00:00+00:00" in result.stderr.decode()  # truncated to seconds
-    assert [row["case"] for row in rows] == ["A-1", 7]
+    assert [row["case_id"] for row in rows] == ["A-1", "7"]
     assert rows[1]["customer_calendar_wait_time"] == 3600  # 12:00Z -> 13:00Z
-    # 1042 was created at 14:15Z, after as_of: rejected, pointing at its first line.
-    spec_reject = next(r for r in rejects if r["case"] == 1042)
-    assert spec_reject["line"] == 1
-    assert spec_reject["index"] is None
-    assert "as_of" in spec_reject["error"]
+    # 1042 was created at 14:15Z, after as_of: it did not exist yet, no row and no reject.
+    # (50 and 51 were created at 11:00Z, before as_of: rejected for their events as usual.)
+    assert "1042" not in {r["case_id"] for r in rejects}
+    assert "1 not yet created" in result.stderr.decode()
     # Events after as_of are checked but not applied: 52 is still out of order.
-    assert any(r["case"] == 52 for r in rejects)
+    assert any(r["case_id"] == "52" for r in rejects)
 
 
 def test_stdin_and_gzip_give_the_same_rows(tmp_path: Path, mixed: Path) -> None:
@@ -589,7 +606,7 @@ def test_grouped_gives_the_interleaved_rows(tmp_path: Path, mixed: Path) -> None
     result, grouped, _ = compute("grouped.jsonl", "--grouped", "--out", "g.jsonl", cwd=tmp_path)
     assert result.returncode == 1
     assert grouped == interleaved
-    assert [row["case"] for row in grouped] == [1042, "A-1", 7]
+    assert [row["case_id"] for row in grouped] == ["1042", "A-1", "7"]
     assert (tmp_path / "i.jsonl.rejects.jsonl").read_bytes() == (
         tmp_path / "g.jsonl.rejects.jsonl"
     ).read_bytes()
@@ -637,8 +654,8 @@ def test_grouped_broken_lines_are_rejected_alike_with_and_without_orjson(
                 env={"METRICS_ENGINE_JSON": backend},
             )  # fmt: skip
             assert result.returncode == 1, result.stderr
-            assert [row["case"] for row in rows] == [1042, "A-1", 7]
-            assert [(r["case"], r["line"]) for r in rejects] == [(None, 3), (None, 5), (None, 8)]
+            assert [row["case_id"] for row in rows] == ["1042", "A-1", "7"]
+            assert [(r["case_id"], r["line"]) for r in rejects] == [(None, 3), (None, 5), (None, 8)]
             outputs.append(
                 ((tmp_path / out).read_bytes(), (tmp_path / f"{out}.rejects.jsonl").read_bytes())
             )
@@ -673,16 +690,16 @@ def test_lone_surrogates_are_written_as_valid_utf8(tmp_path: Path) -> None:
             "s.jsonl", "--out", f"{backend}.jsonl", cwd=tmp_path, env=env
         )
         assert result.returncode == 1
-        assert [row["case"] for row in rows] == ["\ud800"]
-        assert rows[0]["last_replier"] == {"id": "a\udfff", "resource_type": "user"}
-        assert [reject["case"] for reject in rejects] == ["\udfff"]
+        assert [row["case_id"] for row in rows] == ["\ud800"]
+        assert rows[0]["last_replier"] == "a\udfff"
+        assert [reject["case_id"] for reject in rejects] == ["\udfff"]
         out = (tmp_path / f"{backend}.jsonl").read_bytes()
-        assert out.startswith(b'{"case":"\\ud800",')
+        assert out.startswith(b'{"case_id":"\\ud800",')
         assert b'"a\\udfff"' in out
         assert (
             (tmp_path / f"{backend}.jsonl.rejects.jsonl")
             .read_bytes()
-            .startswith(b'{"case":"\\udfff",')
+            .startswith(b'{"case_id":"\\udfff",')
         )
         # (not through compute(): its accounting would take the CSV text for another id)
         result = run_cli(
@@ -699,7 +716,7 @@ def test_lone_surrogates_are_written_as_valid_utf8(tmp_path: Path) -> None:
         text = (tmp_path / f"{backend}.csv").read_text(encoding="utf-8")
         (row,) = csv.DictReader(io.StringIO(text))
         # In CSV, the text: a backslash, then "ud800".
-        assert (row["case"], row["last_replier"]) == ("\\ud800", "a\\udfff")
+        assert (row["case_id"], row["last_replier"]) == ("\\ud800", "a\\udfff")
         outputs.append(
             [(tmp_path / f"{backend}{suffix}").read_bytes()
              for suffix in (".jsonl", ".jsonl.rejects.jsonl", ".csv", ".csv.rejects.jsonl")]
@@ -718,7 +735,7 @@ def test_gzip_is_recognised_by_its_content(tmp_path: Path, mixed: Path) -> None:
     packed = gzip.compress(mixed.read_bytes())
     (tmp_path / "packed.jsonl").write_bytes(packed)
     _, expected, expected_rejects = compute("mixed.jsonl", "--out", "plain.jsonl", cwd=tmp_path)
-    expected_lines = [(r["case"], r["line"], r["error"]) for r in expected_rejects]
+    expected_lines = [(r["case_id"], r["line"], r["error"]) for r in expected_rejects]
     runs = [
         (["packed.jsonl"], None, "packed.jsonl"),
         (["-"], packed, "-"),
@@ -729,7 +746,7 @@ def test_gzip_is_recognised_by_its_content(tmp_path: Path, mixed: Path) -> None:
         result, rows, rejects = compute(*arguments, "--out", "o.jsonl", cwd=tmp_path, stdin=stdin)
         assert result.returncode == 1, result.stderr
         assert rows == expected
-        assert [(r["case"], r["line"], r["error"]) for r in rejects] == expected_lines
+        assert [(r["case_id"], r["line"], r["error"]) for r in rejects] == expected_lines
         assert {r["file"] for r in rejects} == {name}
     grouped = gzip.compress(_grouped_copy(mixed, tmp_path / "g.jsonl").read_bytes())
     _, expected_grouped, _ = compute("g.jsonl", "--grouped", "--out", "g.out", cwd=tmp_path)
