@@ -168,3 +168,25 @@ def test_real_camel_case_responses_are_read() -> None:
     teams = json.loads((SAMPLES / "sdk_camel_conversation_object.json").read_text())["assignedTeam"]
     calendars = kayako.team_calendars(teams=[teams], timezone="UTC")
     assert calendars.calendar_for("1") is calendars.default  # the default hours are the team's
+
+
+def test_real_activities_that_are_not_about_cases_are_reported() -> None:
+    # Five real activities from a Kayako server (log in, build a report, update a user or an
+    # organization, invite an agent), given as a case's activities list: none is a case event,
+    # each is reported under its own name.
+    activities = json.loads((SAMPLES / "minutebase_user_activities_2017.json").read_text())
+    the_case = case(created_at="2017-01-01T00:00:00+00:00")
+    result = kayako.convert_case(
+        the_case,
+        page(message(1, "2017-01-01T00:00:00+00:00")),
+        activities,
+        directory=kayako.Directory(statuses=list(STATUSES.values())),
+    )
+    assert [event["event"] for event in result.events] == ["created"]
+    assert [(item.kind, item.id, item.post) for item in result.report] == [
+        ("agent_invite", "activity:153", None),
+        ("log_in", "activity:198", None),
+        ("build_report", "activity:201", None),
+        ("update_user", "activity:283", None),
+        ("update_organization", "activity:370", None),
+    ]
