@@ -15,10 +15,16 @@ from tests.kayako_build import STATUSES
 from tests.kayako_render import render
 from tests.test_kayako_spec_example import EXPECTED, SPEC_EXAMPLE
 
+CUSTOMER = {"id": 17, "role": "customer"}
 SMALL = [
-    {"case": 7, "event": "created", "at": "2026-03-02T09:00:00Z", "actor": {"id": 17, "role": "customer"}},
-    {"case": 7, "event": "message", "at": "2026-03-02T09:30:00Z", "actor": {"id": 5, "role": "agent"}},
-]  # fmt: skip
+    {"case": 7, "event": "created", "at": "2026-03-02T09:00:00Z", "actor": CUSTOMER},
+    {
+        "case": 7,
+        "event": "message",
+        "at": "2026-03-02T09:30:00Z",
+        "actor": {"id": 5, "role": "agent"},
+    },
+]
 OFFICE = {
     "id": 1,
     "title": "Office",
