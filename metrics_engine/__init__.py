@@ -37,6 +37,7 @@ Documentation, in the project's docs/ folder (beside README.md):
 - docs/metrics.md: what each of the 41 fields measures, and the rules.
 - docs/calendars.md: business calendars.
 - docs/batch.md: the ``metrics-engine`` command.
+- docs/sla.md: SLA clocks (``sla=`` with an ``SlaPolicy`` or ``SlaPolicies``).
 
 The core is pure: no I/O, no global state, no clock reads. Batch I/O lives in
 the ``metrics_engine._batch*`` modules and the ``metrics-engine`` command.
@@ -59,6 +60,8 @@ from metrics_engine._metrics import CaseMetrics
 from metrics_engine._output import FIELDS
 from metrics_engine._replay import STATE_VERSION, CaseReplay, compute_metrics
 from metrics_engine._rules import Rules
+from metrics_engine._sla_output import CaseSla, SlaMetric
+from metrics_engine._sla_spec import SlaPolicies, SlaPolicy, SlaPolicyError, SlaTarget
 
 __all__ = [
     "COMPILED",
@@ -70,11 +73,17 @@ __all__ = [
     "CalendarError",
     "CaseMetrics",
     "CaseReplay",
+    "CaseSla",
     "EventError",
     "MetricsEngineError",
     "NotGroupedError",
     "Rules",
     "SequenceError",
+    "SlaMetric",
+    "SlaPolicies",
+    "SlaPolicy",
+    "SlaPolicyError",
+    "SlaTarget",
     "StateError",
     "TeamCalendars",
     "__version__",

@@ -88,6 +88,8 @@ _TimeLine = tuple[list[int], list[int], int, int]
 
 _SEARCH_STEP_SECONDS = 366 * SECONDS_PER_DAY
 _SEARCH_YEARS = 10
+# The fewest seconds ten calendar years can hold (from a 29 February to the 28th, ten years on).
+_TEN_YEARS_AT_LEAST = 3651 * SECONDS_PER_DAY
 
 
 class BusinessCalendar:
@@ -178,6 +180,30 @@ class BusinessCalendar:
             )
         found = _EPOCH + timedelta(seconds=found_epoch_second)
         return found.astimezone(t.tzinfo)
+
+    def epoch_add_business_seconds(self, start_epoch_second: int, n: int) -> int:
+        """``add_business_seconds`` on UTC epoch seconds (ints), without datetimes: the SLA
+        clocks' hot path. Raises CalendarError past ten calendar years, as that one does."""
+        if type(start_epoch_second) is not int:
+            raise CalendarError(
+                "add_business_seconds: expected whole epoch seconds (int), "
+                f"found {type(start_epoch_second).__name__} {start_epoch_second!r:.60}"
+            )
+        if type(n) is not int or n < 0:
+            raise CalendarError(
+                f"add_business_seconds: expected a whole number of seconds >= 0, found {n!r:.60}"
+            )
+        if n == 0:
+            return start_epoch_second
+        # Ten calendar years are at least 3651 days: search that far first, and work out the
+        # exact bound (a date computation) only when the answer is not found by then.
+        near = start_epoch_second + _TEN_YEARS_AT_LEAST
+        try:
+            return self._find_open_second(start_epoch_second, n, min(near, _LAST_SUPPORTED))
+        except CalendarError:
+            if _ten_years_later(start_epoch_second) <= near:
+                raise
+        return self._find_open_second(start_epoch_second, n, _ten_years_later(start_epoch_second))
 
     # --- the time line -----------------------------------------------------------------------
 

@@ -3,8 +3,8 @@
 An event arrives as a JSON object (a ``dict``) and leaves as an immutable :class:`Event`
 whose values are already normalised: instants are UTC epoch seconds truncated toward the
 past, ids are compared by their text, role names are folded to ``agent`` / ``customer`` /
-``system``, statuses are ``(name, type)`` pairs. Rules about a *sequence* of events
-(order, duplicates, ``created`` first) belong to the replay, not here.
+``system``, statuses are ``(name, type, sla_active)`` triples. Rules about a *sequence* of
+events (order, duplicates, ``created`` first) belong to the replay, not here.
 
 Events are ``NamedTuple``s rather than frozen dataclasses: they are just as immutable and
 typed, and about three times cheaper to build, which matters when a batch parses millions.
@@ -12,6 +12,7 @@ typed, and about three times cheaper to build, which matters when a batch parses
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, NamedTuple
@@ -79,10 +80,12 @@ Value = str | int | None
 
 
 class Status(NamedTuple):
-    """A status: its name (what makes two statuses equal) and its status type."""
+    """A status: its name (what makes two statuses equal), its status type, and the
+    ``sla_active`` its object carried (``None`` when it said nothing: docs/sla.md)."""
 
     name: str
     type: StatusType
+    sla_active: bool | None = None
 
 
 class Actor(NamedTuple):
@@ -388,10 +391,35 @@ def parse_status(raw: object, where: str) -> Status:
                 f"{where}.type: expected NEW, OPEN, PENDING, COMPLETED or CLOSED, "
                 f"found {_show(status_type)}"
             )
-        return Status(name, known)
+        sla_active = raw.get("sla_active", _MISSING)
+        if sla_active is _MISSING:
+            return Status(name, known)
+        if type(sla_active) is not bool:
+            raise EventError(
+                f"status {_json(name)}: sla_active expected true or false, "
+                f"found {_json(sla_active)}"
+            )
+        return Status(name, known, sla_active)
     if raw is None:
         raise EventError(f"{where}: expected a status, found null")
     raise EventError(f"{where}: expected a status name or object, found {_show(raw)}")
+
+
+def _json(value: object) -> str:
+    """A value as JSON writes it, for the messages worded that way (long ones cut)."""
+    if value is None or isinstance(value, bool | int | str):
+        try:
+            text = json.dumps(value, ensure_ascii=False)
+        except ValueError:  # an integer too long for text
+            return "an integer too long to write"
+        return text if len(text) <= 60 else text[:57] + "..."
+    if isinstance(value, float):
+        return json.dumps(value)
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return type(value).__name__
 
 
 def _show(value: object) -> str:

@@ -30,7 +30,8 @@ class CaseMetrics:
     Timestamps are aware UTC datetimes, users their bare id (as the event gave it), durations
     whole seconds, absent values ``None``. Each attribute's docstring says what it measures in
     one line; docs/metrics.md gives every rule. ``skipped_events`` counts unknown event kinds
-    skipped in lenient mode (not in :meth:`to_dict`).
+    skipped in lenient mode (not in :meth:`to_dict`). ``sla`` holds the SLA clocks, a
+    ``CaseSla``, when the replay was given an SLA policy (not in :meth:`to_dict` either).
     """
 
     is_first_contact_resolved: bool
@@ -117,6 +118,8 @@ class CaseMetrics:
     """Events of any kind by an agent: creation, notes, replies, updates (even empty)."""
     skipped_events: int = 0
     """Unknown event kinds skipped in lenient mode; not a Kayako field, not in to_dict()."""
+    sla: Any = None
+    """The SLA clocks (a CaseSla, docs/sla.md) when an SLA policy was given; else None."""
 
     def to_dict(
         self,
@@ -174,8 +177,10 @@ def build_metrics(
     calendar: CalendarLike | None,
     rules: Rules,
     skipped_events: int = 0,
+    sla: Any = None,
 ) -> CaseMetrics:
-    """Read the 41 fields from a state at ``as_of`` (not before its last applied event)."""
+    """Read the 41 fields from a state at ``as_of`` (not before its last applied event);
+    ``sla``, the SLA clocks read by the caller, is passed through."""
     customer_waits = list(state.customer_waits)
     agent_waits = list(state.agent_waits)
     if as_of > state.wait_start:
@@ -265,4 +270,5 @@ def build_metrics(
         team_change_count=state.team_change_count,
         agent_touch_count=state.agent_touch_count,
         skipped_events=skipped_events,
+        sla=sla,
     )

@@ -1,30 +1,41 @@
 """Replaying a case: the sequence rules (docs/events.md) around the state machine.
 
 :class:`CaseReplay` admits events one at a time — one case, ``created`` first and once,
-duplicates by id, non-decreasing ``at``, one type per status name — and hands each admitted
-event to :class:`CaseState`. :func:`compute_metrics` is a thin layer over it: lenient
+duplicates by id, non-decreasing ``at``, one type and one SLA-activity per status name, and
+with an SLA policy set that refuses unknown values, an ``sla`` it knows — and hands each
+admitted event to :class:`CaseState`. :func:`compute_metrics` is a thin layer over it: lenient
 sorting, then one loop. There is one implementation of the rules, so both forms agree.
+
+The SLA clocks (docs/sla.md) are read, like the metrics, when results are asked for: the
+state records what the events said, and :meth:`CaseReplay.metrics` applies the policy to it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._errors import MetricsEngineError, SequenceError
-from metrics_engine._events import Actor, Event, id_text, parse_event, parse_instant
+from metrics_engine._events import Actor, Event, Status, id_text, parse_event, parse_instant
 from metrics_engine._foreign import plain_event
 from metrics_engine._metrics import CaseMetrics, build_metrics
 from metrics_engine._rules import Rules
 from metrics_engine._saved_state import STATE_VERSION, SavedReplay, read_state, write_state
+from metrics_engine._sla import SlaRecord, check_sla_values, measure_clocks
+from metrics_engine._sla_output import CaseSla, case_sla
+from metrics_engine._sla_spec import SlaPolicies, SlaPolicy, check_sla_option, require_calendar
 from metrics_engine._state import CaseState
 
 __all__ = ["STATE_VERSION", "CaseReplay", "compute_metrics", "lenient_order"]
 
 Calendar = BusinessCalendar | TeamCalendars
+Sla = SlaPolicy | SlaPolicies
+_SLA_ACTIVE_TYPES = frozenset({"NEW", "OPEN"})
+_REOPEN_STATUS = Status("OPEN", "OPEN")  # the automatic reopen of Rules.reopen_on_customer_...
 
 
 def _check_calendar(calendar: object) -> Calendar | None:
@@ -76,7 +87,10 @@ class CaseReplay:
         "_rules",
         "_seen",
         "_skipped",
+        "_sla",
+        "_sla_lookup",
         "_state",
+        "_status_actives",
         "_status_now",
         "_status_types",
         "_strict",
@@ -87,8 +101,15 @@ class CaseReplay:
         calendar: Calendar | None = None,
         strict: bool = True,
         rules: Rules = Rules(),  # noqa: B008 - Rules is frozen, so a shared default is safe
+        sla: Sla | None = None,
     ) -> None:
         self._calendar = _check_calendar(calendar)
+        self._sla = check_sla_option(sla)
+        require_calendar(self._sla, self._calendar is not None)
+        # A policy set that refuses unknown sla values checks each applied event's value.
+        self._sla_lookup = (
+            sla if isinstance(sla, SlaPolicies) and sla.unknown_sla == "error" else None
+        )
         self._strict = bool(strict)
         self._rules = _check_rules(rules)
         self._state = CaseState()
@@ -99,6 +120,8 @@ class CaseReplay:
         self._last_at: int | None = None  # instant of the last admitted event
         self._seen: dict[str, tuple[object, ...] | str] = {}  # event id -> content or digest
         self._status_types: dict[str, str] = {}  # status name -> status type
+        # status name -> (its SLA-activity, the index of the event that first gave it)
+        self._status_actives: dict[str, tuple[bool, int]] = {}
         self._status_now = "NEW"  # status type after the last admitted event, applied or not
         self._skipped = 0
         self._actors: dict[tuple[Any, Any], Actor] = {}  # parsed actors of this case (a memo)
@@ -130,7 +153,9 @@ class CaseReplay:
             self._skipped += 1
         return event
 
-    def _check_status(self, name: str, status_type: str, index: int) -> None:
+    def _check_status(self, status: Status, index: int) -> bool:
+        """One type and one SLA-activity per status name; returns this one's activity."""
+        name, status_type, active = status
         known_type = self._status_types.get(name)
         if known_type is not None and known_type != status_type:
             raise self._error(
@@ -138,6 +163,16 @@ class CaseReplay:
                 f"found type {status_type}",
                 index,
             )
+        if active is None:
+            active = status_type in _SLA_ACTIVE_TYPES
+        known = self._status_actives.get(name)
+        if known is not None and known[0] is not active:
+            raise self._error(
+                f"status {_json_text(name)}: sla_active {_json_bool(active)}, but "
+                f"{_json_bool(known[0])} at event {known[1]}",
+                index,
+            )
+        return active
 
     def _admit(self, event: Event, index: int, *, apply: bool) -> None:
         """The sequence rules; then, if ``apply``, the event's effect on the state."""
@@ -178,9 +213,11 @@ class CaseReplay:
                 f"found {_iso(event.at)}",
                 index,
             )
-        status = event.values.get("status")
+        values = event.values
+        status = values.get("status")
+        active = False
         if status is not None:
-            self._check_status(status.name, status.type, index)
+            active = self._check_status(status, index)
         reopens = (
             self._rules.reopen_on_customer_message
             and event.kind == "message"
@@ -188,21 +225,28 @@ class CaseReplay:
             and self._status_now == "COMPLETED"
         )
         if reopens:  # the rule's automatic reopen uses the bare status OPEN
-            self._check_status("OPEN", "OPEN", index)
+            status = _REOPEN_STATUS
+            active = self._check_status(status, index)
+        lookup = self._sla_lookup
+        if lookup is not None and apply and "sla" in values:
+            try:
+                lookup.policy_for(values["sla"])
+            except MetricsEngineError as error:
+                raise error.locate(case=self._error_case, index=index) from None
         # admitted: from here on nothing raises
         if status is not None:
-            self._status_types[status.name] = status.type
+            name = status.name
+            self._status_types[name] = status.type
+            if name not in self._status_actives:
+                self._status_actives[name] = (active, index)
             self._status_now = status.type
-        elif reopens:
-            self._status_types["OPEN"] = "OPEN"
-            self._status_now = "OPEN"
         if self._case_key is None:
             self._case_key = event.case_key
         if event.event_id is not None:
             self._seen[event.event_id] = content if content is not None else event.content()
         self._last_at = event.at
         if apply:
-            self._state.apply(event, self._rules, reopens=reopens)
+            self._state.apply(event, self._rules, index=index, reopens=reopens)
             self._applied += 1
 
     def _feed(
@@ -271,7 +315,8 @@ class CaseReplay:
     # ------------------------------------------------------------------ reading
 
     def metrics(self, as_of: str | datetime | None = None) -> CaseMetrics:
-        """The 41 fields at ``as_of`` (default: the last applied event's instant)."""
+        """The 41 fields at ``as_of`` (default: the last applied event's instant), and with
+        an SLA policy the clocks at that instant in ``.sla`` (docs/sla.md)."""
         state = self._state
         if not self._applied:
             raise self._nothing_applied()
@@ -294,7 +339,22 @@ class CaseReplay:
             calendar=self._calendar,
             rules=self._rules,
             skipped_events=self._skipped,
+            sla=None if self._sla is None else self._sla_at(at),
         )
+
+    def _sla_at(self, as_of: int) -> CaseSla:
+        """The policy applied to what the state recorded, at ``as_of`` (epoch seconds)."""
+        assert self._sla is not None
+        state = self._state
+        conditions, cycles = state.sla_conditions, state.sla_cycles
+        assert conditions is not None  # from_state refuses a state without an SLA record
+        assert cycles is not None
+        record = SlaRecord(conditions, cycles, state.team_segments)
+        try:
+            clocks = measure_clocks(record, self._sla, as_of=as_of, calendar=self._calendar)
+        except MetricsEngineError as error:
+            raise error.locate(case=self._error_case) from None
+        return case_sla(clocks)
 
     @property
     def case(self) -> str | int | None:
@@ -326,6 +386,7 @@ class CaseReplay:
                     for key, value in self._seen.items()
                 },
                 status_types=self._status_types,
+                status_actives=self._status_actives,
                 status_now=self._status_now,
                 skipped=self._skipped,
                 case=self._state,
@@ -340,6 +401,7 @@ class CaseReplay:
         calendar: Calendar | None = None,
         *,
         recalendar: bool = False,
+        sla: Sla | None = None,
     ) -> CaseReplay:
         """A replay that continues where the one that wrote ``state`` stopped.
 
@@ -347,10 +409,25 @@ class CaseReplay:
         :class:`StateError` names the key that is wrong. Business time is measured when
         metrics are read, with ``calendar``; a state built with another calendar (or with
         none) is refused unless ``recalendar=True`` asks to re-measure it with this one.
+        A state holds no SLA policy: with ``sla``, the clocks are what that policy gives on
+        the whole stream; a saved ``sla`` value the policy set refuses raises here, with the
+        index of the event that set it (docs/sla.md).
         """
         calendar = _check_calendar(calendar)
-        saved = read_state(state, calendar, recalendar=recalendar)
-        replay = cls(calendar=calendar, strict=saved.strict, rules=saved.rules)
+        sla = check_sla_option(sla)
+        require_calendar(sla, calendar is not None)
+        saved = read_state(state, calendar, recalendar=recalendar, sla=sla is not None)
+        case_state = saved.case
+        if sla is not None and saved.applied:
+            conditions, cycles = case_state.sla_conditions, case_state.sla_cycles
+            assert conditions is not None  # read_state refuses a state without one
+            assert cycles is not None
+            record = SlaRecord(conditions, cycles, case_state.team_segments)
+            try:
+                check_sla_values(record, sla)
+            except MetricsEngineError as error:
+                raise error.locate(case=saved.error_case) from None
+        replay = cls(calendar=calendar, strict=saved.strict, rules=saved.rules, sla=sla)
         replay._applied = saved.applied
         replay._case_key = saved.case_key
         replay._error_case = saved.error_case
@@ -358,6 +435,7 @@ class CaseReplay:
         replay._last_at = saved.last_at
         replay._seen = dict(saved.seen)
         replay._status_types = dict(saved.status_types)
+        replay._status_actives = dict(saved.status_actives)
         replay._status_now = saved.status_now
         replay._skipped = saved.skipped
         replay._state = saved.case
@@ -370,14 +448,16 @@ def compute_metrics(
     as_of: str | datetime | None = None,
     strict: bool = True,
     rules: Rules = Rules(),  # noqa: B008 - Rules is frozen, so a shared default is safe
+    sla: Sla | None = None,
 ) -> CaseMetrics:
     """The metrics of one case from its whole event stream (docs/metrics.md).
 
     The whole stream is validated; events after ``as_of`` are checked but not applied. In
     lenient mode the events are first sorted by ``at`` (``created`` first in its second,
-    stream order otherwise) and unknown kinds are skipped and counted.
+    stream order otherwise) and unknown kinds are skipped and counted. With an SLA policy
+    (``sla``), ``.sla`` of the result holds the case's SLA clocks (docs/sla.md).
     """
-    replay = CaseReplay(calendar=calendar, strict=strict, rules=rules)
+    replay = CaseReplay(calendar=calendar, strict=strict, rules=rules, sla=sla)
     limit = None if as_of is None else parse_as_of(as_of)
     replay._feed(events, limit=limit)
     if limit is not None and replay._created_after(limit):
@@ -405,6 +485,15 @@ def _case_of(raw: object) -> object:
             return None if plain is None else _case_of(plain)
         return case
     return None
+
+
+def _json_text(text: str) -> str:
+    """A status name as JSON writes it, for the SLA-activity message (docs/sla.md)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _json_bool(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def _from_epoch(epoch_second: int) -> datetime:

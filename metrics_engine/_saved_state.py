@@ -29,8 +29,10 @@ from metrics_engine._rules import Rules
 from metrics_engine._saved_values import (
     CASE_KINDS,
     NOTHING,
+    SLA_KEYS,
     STATUS_TYPE_TEXT,
     an_id,
+    check_sla_record,
     count,
     fail,
     field,
@@ -48,16 +50,17 @@ from metrics_engine._state import _RESOLVED, _WAIT_SIDE, CaseState
 
 __all__ = ["STATE_FORMAT", "STATE_VERSION", "SavedReplay", "read_state", "write_state"]
 
-#: Version of the saved-state format written. Version 1 (before calendar fingerprints) is
-#: still read; any other is refused.
-STATE_VERSION: Final = 2
+#: Version of the saved-state format written. Versions 1 (before calendar fingerprints) and 2
+#: (before the SLA record) are still read; any other is refused.
+STATE_VERSION: Final = 3
 STATE_FORMAT: Final = "metrics_engine.CaseReplay"
 
 _TOP_KEYS: Final = {
     1: ("format", "version", "strict", "rules", "replay", "case"),
     2: ("format", "version", "strict", "rules", "calendar", "replay", "case"),
+    3: ("format", "version", "strict", "rules", "calendar", "replay", "case"),
 }
-_REPLAY_KEYS: Final = (
+_OLD_REPLAY_KEYS: Final = (
     "applied",
     "case_key",
     "error_case",
@@ -68,6 +71,8 @@ _REPLAY_KEYS: Final = (
     "status_now",
     "skipped",
 )
+_REPLAY_KEYS: Final = (*_OLD_REPLAY_KEYS, "status_sla_active")
+_OLD_CASE_KEYS: Final = tuple(name for name in CASE_KINDS if name not in SLA_KEYS)
 _STATUS_TYPES: Final = frozenset(_WAIT_SIDE)
 _DIGEST: Final = re.compile(r"[0-9a-f]{24}")  # the replay's digest of an event's content
 
@@ -85,6 +90,7 @@ class SavedReplay:
     last_at: int | None
     seen: Mapping[str, str]  # event id -> digest of its content
     status_types: Mapping[str, str]
+    status_actives: Mapping[str, tuple[bool, int]]  # status name -> SLA-activity, first index
     status_now: str
     skipped: int
     case: CaseState
@@ -109,6 +115,9 @@ def write_state(saved: SavedReplay, calendar: Calendar | None) -> dict[str, Any]
             "last_at": saved.last_at,
             "seen": dict(saved.seen),
             "status_types": dict(saved.status_types),
+            "status_sla_active": {
+                name: [active, index] for name, (active, index) in saved.status_actives.items()
+            },
             "status_now": saved.status_now,
             "skipped": saved.skipped,
         },
@@ -116,12 +125,16 @@ def write_state(saved: SavedReplay, calendar: Calendar | None) -> dict[str, Any]
     }
 
 
-def read_state(state: object, calendar: Calendar | None, *, recalendar: object) -> SavedReplay:
+def read_state(
+    state: object, calendar: Calendar | None, *, recalendar: object, sla: bool = False
+) -> SavedReplay:
     """A saved state, checked whole; :class:`StateError` names the first key found wrong.
 
     A state that records another calendar than ``calendar`` is refused unless ``recalendar``
     (business time would be measured with another calendar than the one it was built with).
-    A state of version 1 records none and is read with ``calendar``.
+    A state of version 1 records none and is read with ``calendar``. States of version 1 and
+    2 hold no SLA record: they are refused when ``sla`` (SLA clocks are to be read), and
+    otherwise restore without one (the replay then writes an SLA record of null).
     """
     if type(recalendar) is not bool:
         raise MetricsEngineError(f"recalendar: expected true or false, found {show(recalendar)}")
@@ -139,17 +152,24 @@ def read_state(state: object, calendar: Calendar | None, *, recalendar: object) 
         small = type(version) is int and -(10**9) < version < 10**9
         found = f"version {version}" if small else show(version)
         raise StateError(
-            f"saved state 'version': expected version {STATE_VERSION} (or 1), found {found}"
+            f"saved state 'version': expected version {STATE_VERSION} (or 1 or 2), found {found}"
         )
     object_with(state, "", _TOP_KEYS[version])
     strict = state["strict"]
     if type(strict) is not bool:
         raise fail("strict", "true or false", strict)
     rules = _rules(state["rules"])
-    memory = _memory(object_with(state["replay"], "replay", _REPLAY_KEYS), strict)
-    case = _case(state["case"], memory.applied)
+    replay_keys = _REPLAY_KEYS if version >= 3 else _OLD_REPLAY_KEYS
+    memory = _memory(object_with(state["replay"], "replay", replay_keys), strict)
+    case = _case(state["case"], memory.applied, version)
     if memory.applied:
         _memory_agrees(memory, case)
+    if sla and case["sla_conditions"] is None:
+        raise StateError(
+            f"saved state 'version': expected version {STATE_VERSION} to read SLA clocks "
+            f"(earlier versions record none), found version {version}; replay the case's "
+            "events to read them"
+        )
     if version > 1:
         _same_calendar(state["calendar"], _fingerprint(calendar), recalendar=recalendar)
     return replace(memory, rules=rules, case=CaseState.from_dict(case))
@@ -212,11 +232,29 @@ def _memory(replay: Mapping[str, Any], strict: bool) -> SavedReplay:
     status_now = replay["status_now"]
     if type(status_now) is not str or status_now not in _STATUS_TYPES:
         raise fail("replay.status_now", STATUS_TYPE_TEXT, status_now)
+    status_actives: dict[str, tuple[bool, int]] = {}
+    for name, pair in text_map(
+        replay.get("status_sla_active", {}), "replay.status_sla_active"
+    ).items():
+        where = f"replay.status_sla_active[{quoted(name)}]"
+        given = pair if isinstance(pair, list | tuple) else ()
+        if len(given) != 2 or type(given[0]) is not bool:
+            raise fail(where, "[true or false, the index of the event that gave it]", pair)
+        if name not in status_types:
+            raise fail(where, "a status of 'replay.status_types'", pair)
+        status_actives[name] = (given[0], count(given[1], where))
 
     if strict and skipped:
         raise fail("replay.skipped", "0 in strict mode (it skips nothing)", skipped)
     if index < applied + skipped:
         raise fail("replay.index", f"at least applied + skipped = {applied + skipped}", index)
+    for name, (_, first) in status_actives.items():
+        if first >= index:
+            raise fail(
+                f"replay.status_sla_active[{quoted(name)}]",
+                f"the index of an event taken, below 'replay.index' {index}",
+                first,
+            )
     if len(seen) > applied:
         raise fail(
             "replay.seen",
@@ -229,6 +267,7 @@ def _memory(replay: Mapping[str, Any], strict: bool) -> SavedReplay:
             ("replay.case_key", case_key, None),
             ("replay.last_at", last_at, None),
             ("replay.status_types", dict(status_types), {}),
+            ("replay.status_sla_active", len(status_actives), 0),
             ("replay.status_now", status_now, "NEW"),
         ):
             if value != empty:
@@ -245,6 +284,7 @@ def _memory(replay: Mapping[str, Any], strict: bool) -> SavedReplay:
         last_at=last_at,
         seen=dict(seen),
         status_types=dict(status_types),
+        status_actives=status_actives,
         status_now=status_now,
         skipped=skipped,
         case=CaseState(),
@@ -279,19 +319,53 @@ def _memory_agrees(memory: SavedReplay, case: dict[str, Any]) -> None:
     for name in _AT_MOST_APPLIED:
         if case[name] > memory.applied:
             raise fail(f"case.{name}", f"at most 'replay.applied' = {memory.applied}", case[name])
+    _sla_memory_agrees(memory, case)
 
 
-def _case(value: object, applied: int) -> dict[str, Any]:
+def _sla_memory_agrees(memory: SavedReplay, case: dict[str, Any]) -> None:
+    """The SLA record's rows against the statuses the replay remembers."""
+    rows = case["sla_conditions"]
+    if rows is None:
+        return
+    need(
+        len(rows) <= memory.applied,
+        "case.sla_conditions",
+        f"at most one row per applied event ('replay.applied' {memory.applied})",
+        len(rows),
+    )
+    for position, row in enumerate(rows):
+        where = f"case.sla_conditions[{position}]"
+        need(
+            row[1] < memory.index,
+            where,
+            f"an event index below 'replay.index' {memory.index}",
+            row[1],
+        )
+        known = memory.status_actives.get(row[2])
+        need(
+            known is not None and known[0] is row[3],
+            where,
+            "a status with the SLA-activity 'replay.status_sla_active' gives it",
+            row[2:4],
+        )
+
+
+def _case(value: object, applied: int, version: int) -> dict[str, Any]:
     """The case state's fields, each checked alone and then against each other."""
-    given = object_with(value, "case", tuple(CASE_KINDS))
+    recorded = version >= 3  # the SLA record came with version 3
+    given = object_with(value, "case", tuple(CASE_KINDS) if recorded else _OLD_CASE_KEYS)
     if not applied:
         empty = CaseState().to_dict()
         for name, default in empty.items():
+            if not recorded and name in SLA_KEYS:
+                continue
             found = given[name]
             if type(found) is not type(default) or found != default:
                 expected = f"{plain(default)} while 'replay.applied' is 0"
                 raise fail(f"case.{name}", expected, found)
         return empty
+    if not recorded:
+        given = {**given, **_NO_SLA_RECORD}
     created = instant(given["created_at"], "case.created_at", _MIN_EPOCH_SECOND, _MAX_EPOCH_SECOND)
     last = instant(given["last_at"], "case.last_at", _MIN_EPOCH_SECOND, _MAX_EPOCH_SECOND)
     if last < created:
@@ -301,7 +375,17 @@ def _case(value: object, applied: int) -> dict[str, Any]:
         for name, kind in CASE_KINDS.items()
     }
     _check_case(case)
+    check_sla_record(case)
     return case
+
+
+#: The SLA record of a state written before there was one.
+_NO_SLA_RECORD: Final = {
+    "sla_conditions": None,
+    "sla_cycles": None,
+    "sla_deferred": False,
+    "sla_status_active": False,
+}
 
 
 def _check_case(case: dict[str, Any]) -> None:

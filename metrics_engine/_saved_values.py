@@ -18,9 +18,11 @@ from metrics_engine._events import MAX_INT_DIGITS, StatusType, int_fits
 __all__ = [
     "CASE_KINDS",
     "NOTHING",
+    "SLA_KEYS",
     "STATUS_TYPE_TEXT",
     "a_list",
     "an_id",
+    "check_sla_record",
     "count",
     "fail",
     "field",
@@ -110,7 +112,15 @@ CASE_KINDS: Final[dict[str, str]] = {
     "customer_waits": "spans",
     "agent_waits": "spans",
     "team_segments": "segments",
+    # the SLA record (docs/sla.md); null lists: restored from a state of version 1 or 2
+    "sla_conditions": "sla rows?",
+    "sla_cycles": "sla cycles?",
+    "sla_deferred": "bool",
+    "sla_status_active": "bool",
 }
+#: The keys of the SLA record, which states of version 1 and 2 do not have.
+SLA_KEYS: Final = ("sla_conditions", "sla_cycles", "sla_deferred", "sla_status_active")
+_COMPLETED_BY: Final = ("reply", "resolution")
 
 
 def ordered(spans: list[list[int]], where: str, *, empty: bool = True) -> None:
@@ -179,6 +189,16 @@ def field(kind: str, value: object, where: str, created: int, last: int) -> Any:
         return list(texts)
     if kind == "span":
         return span(value, where, created, last)
+    if kind == "sla rows":
+        return [
+            _condition(item, f"{where}[{index}]", created, last)
+            for index, item in enumerate(a_list(value, where))
+        ]
+    if kind == "sla cycles":
+        return [
+            _cycle(item, f"{where}[{index}]", created, last)
+            for index, item in enumerate(a_list(value, where))
+        ]
     if kind == "spans":
         items = a_list(value, where)
         return [span(item, f"{where}[{index}]", created, last) for index, item in enumerate(items)]
@@ -193,6 +213,114 @@ def field(kind: str, value: object, where: str, created: int, last: int) -> Any:
         )
         segments.append([instant(pair[0], f"{where}[{index}]", created, last), pair[1]])
     return segments
+
+
+def _condition(value: object, where: str, created: int, last: int) -> list[Any]:
+    """``[at, event index, status name, sla_active, resolved, priority, sla]``."""
+    row = a_list(value, where)
+    need(len(row) == 7, where, "a condition row of 7 values", value)
+    at = instant(row[0], f"{where}[0]", created, last)
+    index = count(row[1], f"{where}[1]")
+    need(isinstance(row[2], str) and bool(row[2]), f"{where}[2]", "a status name", row[2])
+    for position in (3, 4):
+        need(type(row[position]) is bool, f"{where}[{position}]", "true or false", row[position])
+    values = [
+        field("value", row[position], f"{where}[{position}]", created, last) for position in (5, 6)
+    ]
+    return [at, index, row[2], row[3], row[4], *values]
+
+
+def _cycle(value: object, where: str, created: int, last: int) -> list[Any]:
+    """``[started_at, opened_in, completed_at, completed_by, closed_in]``, the last three
+    null together while the cycle is open."""
+    row = a_list(value, where)
+    need(len(row) == 5, where, "a reply cycle of 5 values", value)
+    started = instant(row[0], f"{where}[0]", created, last)
+    opened_in = count(row[1], f"{where}[1]")
+    if row[2] is None and row[3] is None and row[4] is None:
+        return [started, opened_in, None, None, None]
+    completed = instant(row[2], f"{where}[2]", started, last)
+    need(
+        type(row[3]) is str and row[3] in _COMPLETED_BY,
+        f"{where}[3]",
+        '"reply" or "resolution" (or null with the completion instant)',
+        row[3],
+    )
+    return [started, opened_in, completed, row[3], count(row[4], f"{where}[4]")]
+
+
+def check_sla_record(case: dict[str, Any]) -> None:
+    """The SLA record against itself and the case (checked values, see docs/state.md)."""
+    rows = case["sla_conditions"]
+    cycles = case["sla_cycles"]
+    where = "case.sla_conditions"
+    if rows is None or cycles is None:
+        need(
+            rows is None and cycles is None and not case["sla_deferred"],
+            "case.sla_cycles" if rows is None else where,
+            "null with 'case.sla_conditions', and 'case.sla_deferred' false (no SLA record)",
+            cycles if rows is None else rows,
+        )
+        return
+    need(
+        bool(rows) and rows[0][0] == case["created_at"],
+        where,
+        f"a first row at 'case.created_at' {case['created_at']}",
+        rows[:1],
+    )
+    for index in range(1, len(rows)):
+        need(
+            rows[index][0] >= rows[index - 1][0],
+            f"{where}[{index}]",
+            f"a row at or after {rows[index - 1][0]}",
+            rows[index],
+        )
+    now = [case["status_name"], case["sla_status_active"], case["resolved"]]
+    need(
+        rows[-1][2:5] == now,
+        f"{where}[{len(rows) - 1}]",
+        f"the case's status now {now}",
+        rows[-1][2:5],
+    )
+    for position, name in ((5, "priority"), (6, "sla")):
+        value = rows[-1][position]
+        need(
+            type(value) is type(case[name]) and value == case[name],
+            f"{where}[{len(rows) - 1}][{position}]",
+            f"'case.{name}' {plain(case[name])}",
+            value,
+        )
+    where = "case.sla_cycles"
+    for index, (started, opened_in, completed, _, closed_in) in enumerate(cycles):
+        path = f"{where}[{index}]"
+        need(
+            opened_in < len(rows) and rows[opened_in][0] <= started,
+            path,
+            "a cycle opened in a condition row at or before its start",
+            cycles[index],
+        )
+        if index:
+            before = cycles[index - 1]
+            need(
+                before[2] is not None and before[2] <= started and before[1] <= opened_in,
+                path,
+                "a cycle opened once the one before was completed",
+                cycles[index],
+            )
+        if completed is not None:
+            need(
+                opened_in <= closed_in < len(rows) and rows[closed_in][0] <= completed,
+                path,
+                "a cycle closed in a condition row from the one it opened in",
+                cycles[index],
+            )
+    is_open = bool(cycles) and cycles[-1][2] is None
+    need(
+        not case["sla_deferred"] or (case["resolved"] and not is_open),
+        "case.sla_deferred",
+        "false unless the case is resolved with no reply cycle open",
+        case["sla_deferred"],
+    )
 
 
 def instant(value: object, where: str, low: int, high: int) -> int:

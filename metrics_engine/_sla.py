@@ -66,8 +66,8 @@ _LAST_INSTANT: Final = int(datetime(9999, 12, 30, 23, 59, 59, tzinfo=UTC).timest
 _AFTER_EVERYTHING: Final = _LAST_INSTANT + 1
 _SECOND: Final = timedelta(seconds=1)
 _UNSET: Final[Any] = object()
-#: Ten calendar years hold at least 3652 days (two leap days or more).
-_TEN_YEARS_AT_LEAST: Final = 3652 * 86400
+#: Ten calendar years hold at least 3651 days (from a 29 February to the 28th ten years on).
+_TEN_YEARS_AT_LEAST: Final = 3651 * 86400
 
 Calendar = BusinessCalendar | TeamCalendars
 
@@ -343,10 +343,9 @@ def _crossing(
 def _add_business(calendar: BusinessCalendar, start: int, seconds: int) -> int | None:
     """The earliest instant after ``seconds`` open seconds from ``start``; None past the limit."""
     try:
-        found = calendar.add_business_seconds(_EPOCH + timedelta(seconds=start), seconds)
+        return calendar.epoch_add_business_seconds(start, seconds)
     except CalendarError:
         return None
-    return (found - _EPOCH) // _SECOND
 
 
 def _due(case: _Case, run: _Run, goal: _Goal, x: int) -> int | None:

@@ -10,7 +10,10 @@ records *facts*, never derived numbers and never copies of events:
 - closed *spans* ``[start, end)`` in epoch seconds — unresolved periods, response spans,
   customer waits (status type NEW/OPEN), agent waits (PENDING) — plus the start of each
   span still running, and the team timeline (for per-team calendars);
-- snapshots taken at each resolution (replies, agent replies, distinct assignees so far).
+- snapshots taken at each resolution (replies, agent replies, distinct assignees so far);
+- what the SLA clocks read (docs/sla.md), laid out in ``_sla``: a *condition row* for each
+  event that changed the status, the priority or the ``sla`` (creation included), and the
+  *reply cycles* with the rows in force when each opened and closed. Never a policy.
 
 It does no calendar arithmetic and reads no clock: ``metrics`` (in ``_metrics``) measures
 the recorded spans up to ``as_of``, in calendar seconds and through a business calendar.
@@ -52,6 +55,8 @@ _WAIT_SIDE: Final[dict[StatusType, WaitSide | None]] = {
     "CLOSED": None,
 }
 _REOPENED: Final = Status("OPEN", "OPEN")
+#: Status types whose statuses run the SLA clocks unless they say otherwise (docs/sla.md).
+_SLA_ACTIVE_TYPES: Final = frozenset({"NEW", "OPEN"})
 
 Span = list[int]  # [start, end] in epoch seconds; a list so that it survives JSON unchanged
 
@@ -100,6 +105,10 @@ _SLOTS: Final = (
     "response_spans",
     "sla",
     "sla_change_count",
+    "sla_conditions",
+    "sla_cycles",
+    "sla_deferred",
+    "sla_status_active",
     "status_name",
     "status_type",
     "status_update_at",
@@ -182,6 +191,11 @@ class CaseState:
     customer_waits: list[Span]
     agent_waits: list[Span]
     team_segments: list[list[int | str | None]]  # [start, team id as text or None]
+    # what the SLA clocks read (rows laid out in _sla; None: restored from an old state)
+    sla_conditions: list[list[Any]] | None
+    sla_cycles: list[list[Any]] | None
+    sla_deferred: bool  # a reply cycle waits for the next reopen
+    sla_status_active: bool  # the current status's own SLA-activity
 
     def __init__(self) -> None:
         self.case_raw = None
@@ -216,30 +230,39 @@ class CaseState:
         self.customer_waits = []
         self.agent_waits = []
         self.team_segments = []
+        self.sla_conditions = []
+        self.sla_cycles = []
+        self.sla_deferred = False
+        self.sla_status_active = True
 
     # ------------------------------------------------------------------ transitions
 
-    def apply(self, event: Event, rules: Rules, *, reopens: bool = False) -> None:
+    def apply(self, event: Event, rules: Rules, *, index: int, reopens: bool = False) -> None:
         """Apply one event that the replay has already admitted (order, duplicates...).
 
-        ``reopens``: the replay's admission decided that this customer message reopens the
-        case (``Rules.reopen_on_customer_message``); it is decided there only, once, because
-        the reopen's status takes part in the admission's status checks.
+        ``index``: the event's position in the stream as given (the SLA record keeps it, for
+        errors found when a policy reads the record). ``reopens``: the replay's admission
+        decided that this customer message reopens the case
+        (``Rules.reopen_on_customer_message``); it is decided there only, once, because the
+        reopen's status takes part in the admission's status checks.
         """
         kind = event.kind
         if kind == "message":
             self._post(event.actor, event.at, opening=False)
+            self._sla_post(event.actor.role, event.at)
             if reopens:
                 self._set_status(_REOPENED, event.at, SYSTEM)
+                self.sla_status_active = True
+                self._sla_changed(event.at, index)
         elif kind == "update":
-            self._update(event, rules)
+            self._update(event, rules, index)
         elif kind == "created":
-            self._create(event, rules)
+            self._create(event, rules, index)
         # a note changes nothing but the actor's activity
         self._activity(event.actor, event.at)
         self.last_at = event.at
 
-    def _create(self, event: Event, rules: Rules) -> None:
+    def _create(self, event: Event, rules: Rules, index: int) -> None:
         at = event.at
         values = event.values
         self.case_raw = event.case_raw
@@ -265,16 +288,33 @@ class CaseState:
         if event.opening == "message":
             self._post(event.actor, at, opening=True)
         status: Status = values["status"]
-        self.status_name, self.status_type = status
+        self.status_name, self.status_type = status.name, status.type
         self.wait_side = _WAIT_SIDE[status.type]
         self.wait_start = at
         if status.type in _RESOLVED:
             self._resolve(at, event.actor)
+        # The SLA record: the first condition row, and the first reply cycle unless outbound
+        # (deferred to the first reopen when the case is created resolved).
+        active = status.sla_active
+        if active is None:
+            active = status.type in _SLA_ACTIVE_TYPES
+        self.sla_status_active = active
+        self.sla_conditions = [
+            [at, index, status.name, active, self.resolved, self.priority, self.sla]
+        ]
+        self.sla_cycles = []
+        self.sla_deferred = False
+        if not outbound:
+            if self.resolved:
+                self.sla_deferred = True
+            else:
+                self.sla_cycles.append([at, 0, None, None, None])
 
-    def _update(self, event: Event, rules: Rules) -> None:
+    def _update(self, event: Event, rules: Rules, index: int) -> None:
         at = event.at
         values = event.values
         team_set = False
+        sla_read = False  # whether a field the SLA clocks read changed
         for name, new in values.items():
             if name == "status":
                 continue
@@ -301,8 +341,10 @@ class CaseState:
                 if name == "priority":
                     self.priority_change_count += 1
                     self.priority_updated_at = at
+                    sla_read = True
                 elif name == "sla":
                     self.sla_change_count += 1
+                    sla_read = True
                 else:
                     self.type_updated_at = at
         if team_set and rules.team_only_assignment and self.assignee is None:
@@ -310,6 +352,11 @@ class CaseState:
         status = values.get("status")
         if status is not None and status.name != self.status_name:
             self._set_status(status, at, event.actor)
+            active = status.sla_active
+            self.sla_status_active = status.type in _SLA_ACTIVE_TYPES if active is None else active
+            sla_read = True
+        if sla_read:
+            self._sla_changed(at, index)
 
     def _post(self, actor: Actor, at: int, *, opening: bool) -> None:
         """A public post: the opening post of ``created`` or a public message."""
@@ -342,6 +389,42 @@ class CaseState:
             self.last_reply_by_assignee_at = at
         self.last_replier = actor.raw
 
+    def _sla_post(self, role: str, at: int) -> None:
+        """A public message for the reply cycles: a customer's opens one (or defers it while
+        the case is resolved) unless one is open; an agent's completes the open one."""
+        rows = self.sla_conditions
+        cycles = self.sla_cycles
+        if rows is None or cycles is None or role == "system":
+            return
+        is_open = bool(cycles) and cycles[-1][2] is None
+        if role == "agent":
+            if is_open:
+                cycles[-1][2:] = [at, "reply", len(rows) - 1]
+            self.sla_deferred = False
+        elif not is_open:
+            if rows[-1][4]:
+                self.sla_deferred = True
+            else:
+                cycles.append([at, len(rows) - 1, None, None, None])
+
+    def _sla_changed(self, at: int, index: int) -> None:
+        """A new condition row, after an event changed the status, the priority or the sla: a
+        resolution completes the open reply cycle, a reopen opens a deferred one."""
+        rows = self.sla_conditions
+        cycles = self.sla_cycles
+        if rows is None or cycles is None:
+            return
+        was_resolved = rows[-1][4]
+        resolved = self.resolved
+        if resolved and not was_resolved and cycles and cycles[-1][2] is None:
+            cycles[-1][2:] = [at, "resolution", len(rows) - 1]
+        rows.append(
+            [at, index, self.status_name, self.sla_status_active, resolved, self.priority, self.sla]
+        )
+        if was_resolved and not resolved and self.sla_deferred:
+            self.sla_deferred = False
+            cycles.append([at, len(rows) - 1, None, None, None])
+
     def _activity(self, actor: Actor, at: int) -> None:
         role = actor.role
         if role == "agent":
@@ -369,7 +452,7 @@ class CaseState:
     def _set_status(self, status: Status, at: int, actor: Actor) -> None:
         self.status_update_at = at
         was_resolved = self.status_type in _RESOLVED
-        self.status_name, self.status_type = status
+        self.status_name, self.status_type = status.name, status.type
         side = _WAIT_SIDE[status.type]
         if side != self.wait_side:
             self._close_wait(at)
