@@ -91,8 +91,8 @@ class Comparison:
             yield f"differences ({len(self.differences)}):"
             for item in self.differences:
                 yield (
-                    f"  case {item.case_id}  {item.field}: ours {_show(item.ours)}, "
-                    f"Kayako {_show(item.kayako)}"
+                    f"  case {item.case_id}  {item.field}: ours {_show(item.field, item.ours)}, "
+                    f"Kayako {_show(item.field, item.kayako)}"
                 )
         else:
             yield "differences: none"
@@ -218,9 +218,12 @@ def _read(name: str, value: Any) -> Any:
     return value
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, Mapping) and "id" in value:
-        return f"user {value['id']}"
+def _show(field: str, value: Any) -> str:
+    """A value for the text report; a user as ``user <id>``, whether written as an object
+    (Kayako's API) or as its bare id (batch rows)."""
+    if field in USER_FIELDS and value is not None:
+        user = value.get("id") if isinstance(value, Mapping) else value
+        return f"user {user}"
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -179,7 +179,8 @@ def test_events_compute_and_compare(
     differences = text[text.index("differences (3):") + 1 :]
     assert differences == [
         "  case 7  agent_reply_count: ours 1, Kayako 2",
-        "  case 1042  last_replier: ours 101, Kayako user 999",  # batch rows: ids as text
+        # A user is "101" in our rows and {"id": 999} in Kayako's: both shown as users.
+        "  case 1042  last_replier: ours user 101, Kayako user 999",
         "  case 1042  agent_first_calendar_response_time: ours 2830, Kayako 2700",
     ]
     table = {line.split()[0]: line.split()[1:] for line in text[2 : 2 + 41]}
