@@ -1,11 +1,11 @@
 """One case, start to finish, with no files in it: the unit of work of batch, Spark and sources.
 
-:func:`compute_case` takes one case's events (decoded JSON), a calendar, the rules and one
-``as_of``, and returns a :class:`CaseOutcome`: the case's metrics, or the error that rejects
-it, or the fact that the case did not exist yet at ``as_of``. It never raises for a bad case
-(a bug in the engine included: that becomes an error outcome too), so that a run over many
-cases loses none. :func:`validate_case` runs the same replay loop but records every problem
-instead of stopping at the first.
+:func:`compute_case` takes one case's events (decoded JSON), a calendar, the rules, one
+``as_of`` and optionally an SLA policy, and returns a :class:`CaseOutcome`: the case's metrics
+(with the SLA clocks), or the error that rejects it, or the fact that the case did not exist
+yet at ``as_of``. It never raises for a bad case (a bug in the engine included: that becomes
+an error outcome too), so that a run over many cases loses none. :func:`validate_case` runs
+the same replay loop but records every problem instead of stopping at the first.
 
 Both go through :meth:`CaseReplay._feed`, the one replay loop ``compute_metrics`` runs too.
 """
@@ -21,6 +21,7 @@ from metrics_engine._errors import MetricsEngineError
 from metrics_engine._metrics import CalendarLike, CaseMetrics
 from metrics_engine._replay import CaseReplay, _case_of
 from metrics_engine._rules import Rules
+from metrics_engine._sla_spec import SlaPolicies, SlaPolicy
 
 __all__ = ["CaseOutcome", "Problems", "compute_case", "validate_case"]
 
@@ -58,11 +59,16 @@ def compute_case(
     as_of: int | None = None,
     strict: bool = True,
     rules: Rules = Rules(),  # noqa: B008 - Rules is frozen, so a shared default is safe
+    sla: SlaPolicy | SlaPolicies | None = None,
 ) -> CaseOutcome:
-    """One case's outcome at ``as_of`` (epoch seconds; ``None``: its last applied event)."""
+    """One case's outcome at ``as_of`` (epoch seconds; ``None``: its last applied event).
+
+    With ``sla``, the metrics carry the case's SLA clocks in ``.sla`` (docs/sla.md); a case
+    whose ``sla`` value the policy set refuses is an error outcome like any failing case.
+    """
     case = _case_of(events[0]) if events else None
     try:
-        replay = CaseReplay(calendar=calendar, strict=strict, rules=rules)
+        replay = CaseReplay(calendar=calendar, strict=strict, rules=rules, sla=sla)
         replay._feed(events, limit=as_of)
         if replay._created_after(as_of):
             return CaseOutcome(case, not_created=True)

@@ -3,7 +3,8 @@
 :func:`compute_batch` takes the events of many cases (dicts, in any order, or grouped by
 case), one ``as_of`` for all of them, and returns a :class:`BatchResult`: one row per case in
 the order each case first appears, and one reject per case that fails or per event that has no
-usable case id, exactly as ``metrics-engine compute`` decides them (docs/python.md).
+usable case id, exactly as ``metrics-engine compute`` decides them (docs/python.md); with an
+SLA policy, also each computed case's SLA clocks, beside the rows.
 Each case goes through :func:`~metrics_engine._case.compute_case`, the per-case function the
 command and Spark share.
 """
@@ -23,6 +24,7 @@ from metrics_engine._foreign import plain_event
 from metrics_engine._metrics import CalendarLike
 from metrics_engine._replay import parse_as_of
 from metrics_engine._rules import Rules
+from metrics_engine._sla_spec import SlaPolicies, SlaPolicy, check_sla_option, require_calendar
 
 __all__ = ["BatchResult", "NotGroupedError", "compute_batch"]
 
@@ -39,10 +41,14 @@ class BatchResult:
     rejected case (``case_id``, ``position`` of the offending event in the input, ``index`` in
     its case, ``error``) or per input item that is not an event with a case id (``case_id``
     ``None``, its ``position``, ``error``), in input order. ``as_of``: the instant used.
+    ``sla``: with an SLA policy, one dict per computed case, in the order of ``rows``:
+    ``case_id`` then ``CaseSla.to_dict()`` (``sla_metrics``, ``breach_count``,
+    ``next_breach_at``); empty without a policy.
     """
 
     rows: list[dict[str, RowValue]] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
+    sla: list[dict[str, Any]] = field(default_factory=list)
     as_of: datetime | None = None
     cases: int = 0
     events: int = 0
@@ -62,12 +68,17 @@ def compute_batch(
     strict: bool = True,
     rules: Rules = Rules(),  # noqa: B008 - Rules is frozen, so a shared default is safe
     grouped: bool = False,
+    sla: SlaPolicy | SlaPolicies | None = None,
 ) -> BatchResult:
     """The metrics of many cases at one ``as_of`` (default: the latest ``at`` in the input).
 
     ``grouped=True`` promises that each case's events come together; a case that appears
-    again after another raises :class:`NotGroupedError` and nothing is returned.
+    again after another raises :class:`NotGroupedError` and nothing is returned. With an SLA
+    policy (``sla``), ``result.sla`` holds each computed case's SLA clocks (docs/sla.md); a
+    policy with business-hours targets and no calendar raises before any event is read.
     """
+    sla = check_sla_option(sla)
+    require_calendar(sla, calendar is not None)
     result = BatchResult()
     cases: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
     latest: int | None = None
@@ -96,7 +107,7 @@ def compute_batch(
     limit = parse_as_of(as_of) if as_of is not None else latest
     result.as_of = None if limit is None else datetime.fromtimestamp(limit, UTC)
     for group in cases.values():
-        _compute_one(group, limit, result, calendar=calendar, strict=strict, rules=rules)
+        _compute_one(group, limit, result, calendar=calendar, strict=strict, rules=rules, sla=sla)
     result.rejects.sort(key=lambda reject: reject["position"])
     return result
 
@@ -109,10 +120,16 @@ def _compute_one(
     calendar: CalendarLike | None,
     strict: bool,
     rules: Rules,
+    sla: SlaPolicy | SlaPolicies | None,
 ) -> None:
     positions = [position for position, _ in group]
     outcome = compute_case(
-        [event for _, event in group], calendar=calendar, as_of=limit, strict=strict, rules=rules
+        [event for _, event in group],
+        calendar=calendar,
+        as_of=limit,
+        strict=strict,
+        rules=rules,
+        sla=sla,
     )
     result.cases += 1
     result.events += len(group)
@@ -122,6 +139,9 @@ def _compute_one(
         values = row_values(outcome.case, outcome.metrics)
         result.rows.append(dict(zip(_NAMES, values, strict=True)))
         result.skipped_events += outcome.metrics.skipped_events
+        if sla is not None:
+            case_id = values[0]
+            result.sla.append({"case_id": case_id, **outcome.metrics.sla.to_dict()})
     else:
         index = outcome.index
         where = positions[index] if index is not None and 0 <= index < len(group) else positions[0]
