@@ -59,7 +59,7 @@ RULES: tuple[Rule, ...] = (
     Rule("_compare", 8),
     Rule("testing", 8),
     # The only modules with files, streams and processes.
-    Rule("spark", 9, io=True),
+    Rule("spark", 10, io=True),  # above _batch_lines: it reads lines as the command does
     Rule("_spark*", 9, io=True),
     Rule("arrow", 9, io=True),
     Rule("_batch_signals", 9, io=True),
