@@ -73,3 +73,18 @@ def test_setup_stays_pure_when_editable_or_told_0(monkeypatch: pytest.MonkeyPatc
 def test_setup_refuses_an_unknown_flag(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SystemExit, match="METRICS_ENGINE_COMPILE: expected 1 or 0, found 'yes'"):
         _setup(monkeypatch, "yes", "bdist_wheel")
+
+
+def test_strict_takes_a_bool_in_the_compiled_build() -> None:
+    """The one documented difference (docs/performance.md): compiled code checks the type of
+    a flag on entry, where the pure build takes any true or false value."""
+    events = [
+        {"case": 1, "event": "created", "at": "2026-03-02T09:00:00Z"},
+        {"case": 1, "event": "message", "at": "2026-03-02T09:30:00Z",
+         "actor": {"id": 2, "role": "agent"}},
+    ]  # fmt: skip
+    if me.COMPILED:
+        with pytest.raises(TypeError, match="bool object expected; got int"):
+            me.compute_metrics(events, strict=1)  # type: ignore[arg-type]
+    else:
+        assert me.compute_metrics(events, strict=1) == me.compute_metrics(events)  # type: ignore[arg-type]
