@@ -16,6 +16,17 @@ Every stream is valid in strict mode: ``created`` first, ``at`` non-decreasing (
 with several UTC offsets), one type per status name. It mixes inbound and outbound cases,
 reopens, same-second ties, custom statuses, team and requester changes, system actors,
 private messages, duplicate deliveries, and ids given as integers and as strings.
+
+For SLA clocks (docs/sla.md), ``event_streams(sla=True)`` also sets ``sla`` values that name
+the policies of :func:`sla_policies` (and some that none names), priorities that its targets
+name, and custom statuses that carry ``sla_active``; :func:`sla_policies` gives policies and
+policy sets as JSON::
+
+    @given(event_streams(sla=True), sla_policies(business=False))
+    def test_breached_clocks_have_used_their_goal(events, policy):
+        sla = SlaPolicy.from_dict(policy) if "targets" in policy else SlaPolicies.from_dict(policy)
+        for record in compute_metrics(events, sla=sla).sla.metrics:
+            ...
 """
 
 from __future__ import annotations
@@ -27,8 +38,11 @@ from hypothesis import strategies as st
 
 __all__ = [
     "CUSTOM_STATUSES",
+    "SLA_KEYS",
+    "SLA_STATUSES",
     "calendars",
     "event_streams",
+    "sla_policies",
     "team_calendars",
 ]
 
@@ -52,6 +66,18 @@ _AGENTS: tuple[Any, ...] = (5, "5", 6, "agent-7")
 _CUSTOMERS: tuple[Any, ...] = (17, "17", 18, "cust-19")
 _TEAMS: tuple[Any, ...] = (1, "1", 2, "3")
 _VALUES: tuple[Any, ...] = ("LOW", "HIGH", 1, "1", 2)
+#: Custom statuses carrying ``sla_active`` (each name always with the same value), used by
+#: ``event_streams(sla=True)`` besides the others.
+SLA_STATUSES: tuple[dict[str, Any], ...] = (
+    {"name": "On hold", "type": "OPEN", "sla_active": False},
+    {"name": "Escalated", "type": "PENDING", "sla_active": True},
+    {"name": "Awaiting parts", "type": "PENDING", "sla_active": False},
+)
+_SLA_STREAM_STATUSES: tuple[Any, ...] = (*_STATUSES, *SLA_STATUSES, "OPEN", "NEW")
+#: The policy keys :func:`sla_policies` uses; streams also name ``"platinum"``, which none has.
+SLA_KEYS: tuple[str, ...] = ("gold", "silver", "office", "7")
+_SLA_VALUES: tuple[Any, ...] = ("gold", "silver", "office", "7", 7, "platinum", None)
+_SLA_PRIORITIES: tuple[Any, ...] = ("URGENT", "HIGH", "LOW", 1, "1", None)
 _AGENT_ROLES = ("agent", "agent", "ADMIN", "Owner", "AGENT", "collaborator")
 _CUSTOMER_ROLES = ("customer", "customer", "CUSTOMER", "Customer")
 _OFFSETS = (
@@ -89,7 +115,7 @@ def _actor(draw: st.DrawFn, *, system_weight: int = 1) -> dict[str, Any] | None:
     return {"id": draw(st.sampled_from(pool)), "role": role}
 
 
-def _changes(draw: st.DrawFn) -> dict[str, Any]:
+def _changes(draw: st.DrawFn, *, sla: bool = False) -> dict[str, Any]:
     names = draw(
         st.lists(
             st.sampled_from(
@@ -106,7 +132,7 @@ def _changes(draw: st.DrawFn) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for name in names:
         if name == "status":
-            changes[name] = draw(st.sampled_from(_STATUSES))
+            changes[name] = draw(st.sampled_from(_SLA_STREAM_STATUSES if sla else _STATUSES))
         elif name == "assignee":
             changes[name] = draw(st.sampled_from((*_AGENTS, None)))
         elif name == "team":
@@ -115,6 +141,10 @@ def _changes(draw: st.DrawFn) -> dict[str, Any]:
             changes[name] = draw(st.sampled_from(_CUSTOMERS))
         elif name == "tags":
             changes[name] = ["ignored"]
+        elif sla and name == "sla":
+            changes[name] = draw(st.sampled_from(_SLA_VALUES))
+        elif sla and name == "priority":
+            changes[name] = draw(st.sampled_from(_SLA_PRIORITIES))
         else:
             changes[name] = draw(st.sampled_from((*_VALUES, None)))
     return changes
@@ -127,8 +157,13 @@ def event_streams(
     *,
     min_events: int = 1,
     max_events: int = 25,
+    sla: bool = False,
 ) -> list[dict[str, Any]]:
-    """One case's events as JSON-ready dicts, valid in strict mode."""
+    """One case's events as JSON-ready dicts, valid in strict mode.
+
+    ``sla=True``: with ``sla`` values (mostly keys of :func:`sla_policies`), priorities its
+    targets name, and custom statuses that carry ``sla_active`` (:data:`SLA_STATUSES`).
+    """
     case_id = case if case is not None else draw(st.sampled_from([1042, "1042", "case-9"]))
     at = draw(st.integers(1_600_000_000, 1_900_000_000))
     creator = _actor(draw)
@@ -136,10 +171,13 @@ def event_streams(
     if draw(st.booleans()):
         fields["requester"] = draw(st.sampled_from((*_CUSTOMERS, None)))
     if draw(st.integers(0, 4)) == 0:
-        fields["status"] = draw(st.sampled_from(_STATUSES))
-    for name, pool in (("assignee", _AGENTS), ("team", _TEAMS), ("priority", _VALUES)):
+        fields["status"] = draw(st.sampled_from(_SLA_STREAM_STATUSES if sla else _STATUSES))
+    priorities = _SLA_PRIORITIES if sla else _VALUES
+    for name, pool in (("assignee", _AGENTS), ("team", _TEAMS), ("priority", priorities)):
         if draw(st.booleans()):
             fields[name] = draw(st.sampled_from((*pool, None)))
+    if sla and draw(st.integers(0, 5)):
+        fields["sla"] = draw(st.sampled_from(_SLA_VALUES))
     created: dict[str, Any] = {
         "case": case_id,
         "event": "created",
@@ -160,7 +198,7 @@ def event_streams(
         if actor is not None or draw(st.booleans()):
             event["actor"] = actor
         if kind == "update":
-            event["changes"] = _changes(draw)
+            event["changes"] = _changes(draw, sla=sla)
         elif kind == "message" and draw(st.integers(0, 5)) == 0:
             event["public"] = False
         if draw(st.booleans()):
@@ -223,3 +261,91 @@ def team_calendars(draw: st.DrawFn) -> dict[str, Any]:
         "default": draw(calendars(holidays=False)),
         "teams": {team: draw(calendars(holidays=False)) for team in teams},
     }
+
+
+_GOALS = st.one_of(
+    st.sampled_from([60, 600, 1800, 3600, 7200, 14400, 86400, 3 * 86400]),
+    st.integers(1, 10**6),
+)
+_TARGET_PRIORITIES: tuple[Any, ...] = (None, None, "URGENT", "HIGH", 1, "1")
+
+
+@st.composite
+def _targets(draw: st.DrawFn, *, business: bool) -> list[dict[str, Any]]:
+    hours = ["CALENDAR_HOURS", "calendar_hours"]
+    if business:
+        hours += ["BUSINESS_HOURS", "BUSINESS_HOURS", "Business_Hours"]
+    targets = []
+    for metric_type in ("FIRST_REPLY_TIME", "NEXT_REPLY_TIME", "RESOLUTION_TIME"):
+        # one target per priority text at most (two would be refused as duplicates)
+        priorities = draw(st.lists(st.sampled_from(_TARGET_PRIORITIES), max_size=3))
+        seen: set[str | None] = set()
+        for priority in priorities:
+            text = None if priority is None else str(priority)
+            if text in seen:
+                continue
+            seen.add(text)
+            target: dict[str, Any] = {
+                "type": metric_type if draw(st.integers(0, 5)) else metric_type.lower(),
+                "goal_in_seconds": draw(_GOALS),
+                "operational_hours": draw(st.sampled_from(hours)),
+            }
+            if priority is not None or draw(st.booleans()):
+                target["priority"] = priority
+            targets.append(target)
+    return draw(st.permutations(targets))
+
+
+_STATUS_MAP_NAMES: tuple[str, ...] = (
+    "PENDING",
+    "OPEN",
+    "Waiting on vendor",
+    "In progress",
+    "On hold",
+    "Escalated",
+)
+
+
+@st.composite
+def _status_map(draw: st.DrawFn) -> dict[str, bool]:
+    names = draw(st.lists(st.sampled_from(_STATUS_MAP_NAMES), max_size=2, unique=True))
+    return {name: draw(st.booleans()) for name in names}
+
+
+@st.composite
+def sla_policies(
+    draw: st.DrawFn,
+    *,
+    business: bool = True,
+    unknown_sla: tuple[str, ...] = ("none", "default"),
+) -> dict[str, Any]:
+    """An SLA policy as JSON (docs/sla.md): a standalone policy (with ``targets``) or a
+    policy set (with ``policies``, keyed by some of :data:`SLA_KEYS`).
+
+    ``business=False``: calendar hours only (no calendar needed). ``unknown_sla``: the
+    values a set may draw for it; add ``"error"`` for sets that refuse unknown ``sla``
+    values (streams of ``event_streams(sla=True)`` then often fail).
+    """
+    if draw(st.integers(0, 2)) == 0:
+        policy: dict[str, Any] = {"targets": draw(_targets(business=business))}
+        if draw(st.booleans()):
+            policy["title"] = "Standalone"
+        if draw(st.booleans()):
+            policy["statuses"] = draw(_status_map())
+        return policy
+    keys = draw(st.lists(st.sampled_from(SLA_KEYS), min_size=1, max_size=4, unique=True))
+    policies: dict[str, Any] = {}
+    for key in keys:
+        policies[key] = {"targets": draw(_targets(business=business))}
+        if draw(st.booleans()):
+            policies[key]["title"] = key.title()
+    mode = draw(st.sampled_from(unknown_sla))
+    default = draw(st.sampled_from(keys if mode == "default" else [None, *keys]))
+    out: dict[str, Any] = {"policies": policies}
+    if default is not None or draw(st.booleans()):
+        out["default"] = default
+    if mode != "error" or draw(st.booleans()):
+        out["unknown_sla"] = mode
+    if draw(st.booleans()):
+        out["statuses"] = draw(_status_map())
+    return out
