@@ -254,14 +254,17 @@ def check_sla_record(case: dict[str, Any]) -> None:
     rows = case["sla_conditions"]
     cycles = case["sla_cycles"]
     where = "case.sla_conditions"
-    if rows is None or cycles is None:
+    if rows is None:  # restored from a state of version 1 or 2: no record
+        need(cycles is None, "case.sla_cycles", "null as 'case.sla_conditions' is null", cycles)
         need(
-            rows is None and cycles is None and not case["sla_deferred"],
-            "case.sla_cycles" if rows is None else where,
-            "null with 'case.sla_conditions', and 'case.sla_deferred' false (no SLA record)",
-            cycles if rows is None else rows,
+            not case["sla_deferred"],
+            "case.sla_deferred",
+            "false as 'case.sla_conditions' is null",
+            case["sla_deferred"],
         )
         return
+    if cycles is None:
+        raise fail("case.sla_cycles", "a list as 'case.sla_conditions' is one", None)
     need(
         bool(rows) and rows[0][0] == case["created_at"],
         where,
