@@ -127,9 +127,14 @@ def measure(cases_count: int, repeats: int, profile: str | None) -> dict[str, An
             best[name] = min(best[name], (time.process_time() - start) * scale)
 
     biggest = max(range(len(cases)), key=lambda i: len(cases[i]))
-    peaks = {"dicts": _peak(lambda: compute(cases[biggest], calendar=calendar))}
+    peaks = {
+        "from dicts": _peak(lambda: compute(cases[biggest], calendar=calendar)),
+        "lines, json.loads + compute_metrics": _peak(
+            lambda: compute([loads(line) for line in lines[biggest]], calendar=calendar)
+        ),
+    }
     if from_lines is not None:
-        peaks["lines"] = _peak(lambda: from_lines(lines[biggest], calendar=calendar))
+        peaks["lines, from_lines"] = _peak(lambda: from_lines(lines[biggest], calendar=calendar))
 
     sizes = []
     for case in cases[:1000]:

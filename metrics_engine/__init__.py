@@ -37,6 +37,7 @@ Documentation, in the project's docs/ folder (beside README.md):
 - docs/metrics.md: what each of the 41 fields measures, and the rules.
 - docs/calendars.md: business calendars.
 - docs/batch.md: the ``metrics-engine`` command.
+- docs/performance.md: the compiled build; ``compute_metrics_from_lines`` (JSON lines in).
 - docs/sla.md: SLA clocks (``sla=`` with an ``SlaPolicy`` or ``SlaPolicies``).
 
 The core is pure: no I/O, no global state, no clock reads. Batch I/O lives in
