@@ -23,7 +23,7 @@ Interleaved input (default), two passes:
    chosen by ``zlib.crc32`` of the case id text. It also keeps the latest ``at`` (for the
    default ``as_of``) and rejects lines it already knows are not events.
 2. Each partition (in a process pool, or in-process for one worker) is read into memory,
-   grouped by case, and each case goes through :func:`~metrics_engine.compute_metrics`.
+   grouped by case, and each case goes through the per-case function ``_case.compute_case``.
    Its records, sorted, go to a partition output file; the parent then merges those files
    by ordinal (``heapq.merge``) into the final outputs. A partition far larger than planned
    (stdin of unknown size) is split again by a salted hash before it is read.
@@ -92,7 +92,6 @@ from metrics_engine._batch_lines import (
     _read_event_fast,
     _read_event_std,
     _std_loads,
-    created_after,
     json_backend,
 )
 from metrics_engine._batch_output import (
@@ -132,9 +131,9 @@ from metrics_engine._batch_spill import (
     _write_records,
 )
 from metrics_engine._batch_targets import plan_outputs
+from metrics_engine._case import compute_case, validate_case
 from metrics_engine._errors import MetricsEngineError
-from metrics_engine._events import parse_event, parse_instant
-from metrics_engine._replay import CaseReplay, compute_metrics, lenient_order
+from metrics_engine._events import parse_instant
 from metrics_engine._rules import Rules
 
 __all__ = [
@@ -239,81 +238,66 @@ def _reread_std(lines: Lines, ordinals: list[int], events: list[Any]) -> list[An
 
 
 def _compute_case(
-    job: _Job, as_of: datetime | None, lines: Lines, parsed: list[Any] | None, encoder: _RowEncoder
+    job: _Job, as_of: int | None, lines: Lines, parsed: list[Any] | None, encoder: _RowEncoder
 ) -> tuple[list[Record], _Counts]:
+    """One case through the per-case function (the one Spark and ``compute_batch`` use): a
+    row, a reject pointing at the offending line, or a case not yet created at ``as_of``."""
     records: list[Record] = []
     counts = _Counts()
     events, ordinals = _read_case(job, lines, parsed, records, counts)
     if not events:
         return records, counts
     counts.cases = 1
+    outcome = compute_case(
+        events, calendar=job.calendar, as_of=as_of, strict=job.strict, rules=job.rules
+    )
+    if outcome.error is not None and job.fast:  # orjson reads huge integers as floats
+        events = _reread_std(lines, ordinals, events)
+        outcome = compute_case(
+            events, calendar=job.calendar, as_of=as_of, strict=job.strict, rules=job.rules
+        )
     first = ordinals[0]
-    error: Exception | None = None
-    for attempt in range(2):
-        try:
-            metrics = compute_metrics(
-                events, job.calendar, as_of=as_of, strict=job.strict, rules=job.rules
-            )
-        except Exception as caught:  # not only MetricsEngineError: a bug must not lose a case
-            error = caught
-        else:
-            records.append((first, _ROW, encoder.encode(events[0]["case"], metrics)))
-            counts.rows = 1
-            return records, counts
-        if attempt == 0 and job.fast:
-            events = _reread_std(lines, ordinals, events)
-        else:
-            break
-    assert error is not None
-    index = error.index if isinstance(error, MetricsEngineError) else None
-    if isinstance(error, MetricsEngineError):
-        detail = error.detail
+    if outcome.metrics is not None:
+        records.append((first, _ROW, encoder.encode(events[0]["case"], outcome.metrics)))
+        counts.rows = 1
+        counts.skipped = outcome.metrics.skipped_events
+    elif outcome.not_created:
+        counts.not_created = 1
     else:
-        detail = f"internal error ({type(error).__name__}: {error}); please report it"
-    where = ordinals[index] if index is not None and 0 <= index < len(ordinals) else first
-    payload = _dumps([events[0]["case"], where, index, detail])
-    # Keyed by the line it points at: rejects read in file order. (Still inside the case's
-    # span of lines, which grouped mode relies on.)
-    records.append((where, _CASE_REJECT, payload))
-    counts.case_rejects = 1
+        index = outcome.index
+        where = ordinals[index] if index is not None and 0 <= index < len(ordinals) else first
+        payload = _dumps([events[0]["case"], where, index, outcome.detail])
+        # Keyed by the line it points at: rejects read in file order. (Still inside the
+        # case's span of lines, which grouped mode relies on.)
+        records.append((where, _CASE_REJECT, payload))
+        counts.case_rejects = 1
     return records, counts
 
 
 def _validate_case(
     job: _Job, lines: Lines, parsed: list[Any] | None
 ) -> tuple[list[Record], _Counts]:
-    """A case's summary and every problem in it, by line (``metrics-engine validate``)."""
+    """A case's summary and every problem in it, by line (``metrics-engine validate``): the
+    same replay loop as ``compute``, with the same rules, recording every problem."""
     records: list[Record] = []
     counts = _Counts()
     events, ordinals = _read_case(job, lines, parsed, records, counts)
     if not events:
         return records, counts
     counts.cases = 1
-    problems: list[tuple[int, int, str]] = []  # (line ordinal, index, detail)
     kinds: Counter[str] = Counter()
-    admitted: list[tuple[tuple[int, bool], int, Any]] = []
-    lenient = not job.strict
-    for index, event in enumerate(events):
+    for event in events:
         kind = event.get("event")
         kinds[kind if isinstance(kind, str) else json.dumps(kind)] += 1
-        try:
-            parsed_event = parse_event(event, lenient=lenient)
-        except MetricsEngineError as error:
-            problems.append((ordinals[index], index, error.detail))
-            continue
-        if parsed_event is not None:
-            admitted.append((lenient_order(parsed_event), index, event))
-    instants = [key[0] for key, _, _ in admitted]
-    if lenient:  # the order compute_metrics replays in lenient mode
-        admitted.sort(key=itemgetter(0))
-    replay = CaseReplay(strict=job.strict)
-    for _, index, event in admitted:
-        try:
-            replay.apply(event)
-        except MetricsEngineError as error:
-            problems.append((ordinals[index], index, error.detail))
-    problems.sort()
+    found = validate_case(events, strict=job.strict, rules=job.rules)
+    problems = [
+        (ordinals[problem.index] if problem.index is not None else ordinals[0], problem.index,
+         problem.detail)
+        for problem in found.problems
+    ]  # fmt: skip
+    problems.sort(key=itemgetter(0, 1))  # by line, as a reader goes through the file
     counts.problems = len(problems)
+    instants = found.instants
     report = {
         "case": events[0]["case"],
         "events": len(events),
@@ -335,35 +319,13 @@ class _CaseRunner:
 
     def __init__(self, job: _Job, as_of: int | None) -> None:
         self.job = job
-        self.as_of = None if as_of is None else datetime.fromtimestamp(as_of, UTC)
+        self.as_of = as_of
         self.encoder = _RowEncoder(job.absent, job.csv)
 
     def run(self, lines: Lines, parsed: list[Any] | None = None) -> tuple[list[Record], _Counts]:
         if self.job.mode == "validate":
             return _validate_case(self.job, lines, parsed)
         return _compute_case(self.job, self.as_of, lines, parsed, self.encoder)
-
-
-def _run_case(
-    runner: _CaseRunner, lines: Lines, parsed: list[Any] | None = None
-) -> tuple[list[Record], _Counts]:
-    """One case through the runner, and what its rows and rejects do not say: events that
-    lenient mode skipped, and a case created after ``as_of``, which gets no row and no reject
-    (the library raises for it: as_of before creation, on no event). That case is told by
-    its created event's instant, never by the wording of the error."""
-    skipped = runner.encoder.skipped
-    records, counts = runner.run(lines, parsed)
-    counts.skipped = runner.encoder.skipped - skipped
-    as_of = runner.as_of
-    if counts.case_rejects and as_of is not None:
-        payload = next(r[2] for r in records if r[1] == _CASE_REJECT)
-        if json.loads(payload)[2] is None and created_after(
-            (line for _, line in lines), int(as_of.timestamp()), lenient=not runner.job.strict
-        ):
-            records = [r for r in records if r[1] != _CASE_REJECT]
-            counts.case_rejects = 0
-            counts.not_created = 1
-    return records, counts
 
 
 # The job of this worker process, set once by the pool initializer (or by the parent when
@@ -410,7 +372,7 @@ def _run_partition(path: str, runner: _CaseRunner, counts: _Counts) -> list[Reco
                 group.append((ordinal, line))
     records: list[Record] = []
     for key in list(groups):
-        case_records, case_counts = _run_case(runner, groups.pop(key))
+        case_records, case_counts = runner.run(groups.pop(key))
         records.extend(case_records)
         counts.add(case_counts)
     records.sort(key=_by_ordinal)
@@ -450,7 +412,7 @@ def _batch_task(
     records: list[Record] = []
     counts = _Counts()
     for lines, parsed in batch:
-        case_records, case_counts = _run_case(runner, lines, parsed)
+        case_records, case_counts = runner.run(lines, parsed)
         records.extend(case_records)
         counts.add(case_counts)
     records.sort(key=_by_ordinal)
@@ -522,6 +484,7 @@ class ValidateOptions:
     workers: int = 1
     quiet: bool = False
     max_line_bytes: int = DEFAULT_MAX_LINE
+    rules: Rules = field(default_factory=Rules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -990,7 +953,7 @@ def _run_grouped(
         for case, parsed in cases:
             size += len(case)
             if runner is not None:
-                records, counts = _run_case(runner, case, parsed)
+                records, counts = runner.run(case, parsed)
                 run.counts.add(counts)
                 done.extend(sorted(records, key=_by_ordinal))
                 if size >= _BATCH_LINES:
@@ -1097,7 +1060,12 @@ def run_validate(options: ValidateOptions, stdout: IO[str]) -> ValidateSummary:
     """``metrics-engine validate``: a report per case and every problem, by file and line."""
     workers = resolve_workers(options.workers)
     sources = _sources(options.inputs)
-    job = _Job(mode="validate", fast=json_backend() == "orjson", strict=not options.lenient)
+    job = _Job(
+        mode="validate",
+        fast=json_backend() == "orjson",
+        strict=not options.lenient,
+        rules=options.rules,
+    )
     run: _Run | None = None
     cases_with_problems = 0
     late: KeyboardInterrupt | None = None

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from metrics_engine._errors import MetricsEngineError
-from metrics_engine._events import id_text, parse_event, parse_instant
+from metrics_engine._events import id_text, parse_instant
 
 try:  # the optional extra ``fast``
     import orjson as _orjson
@@ -45,7 +45,6 @@ __all__ = [
     "_read_event_fast",
     "_read_event_std",
     "_std_loads",
-    "created_after",
     "json_backend",
 ]
 
@@ -263,22 +262,3 @@ def _exact_latest_at(lines: Iterable[bytes]) -> int | None:
         if at is not None and (latest is None or at > latest):
             latest = at
     return latest
-
-
-# ====================================================================== created after as_of
-
-
-def created_after(lines: Iterable[bytes], as_of: int, *, lenient: bool) -> bool:
-    """Whether the case of these lines was created after ``as_of`` (epoch seconds): its
-    first ``created`` event, parsed as the replay parses it, is dated later."""
-    for line in lines:
-        obj, _, error = _read_event_std(line)
-        if error is not None:
-            continue
-        try:
-            event = parse_event(obj, lenient=lenient)
-        except MetricsEngineError:
-            continue
-        if event is not None and event.kind == "created":
-            return event.at > as_of
-    return False

@@ -79,18 +79,15 @@ def _dumps(obj: Any) -> bytes:
 class _RowEncoder:
     """Rows of :data:`COLUMNS`. Every id (the case, the users) is written as its text, so
     that each column holds one type (``17`` and ``"17"`` are one id); ``to_dict()`` in
-    Python keeps ids as given. ``skipped`` adds up the events lenient mode skipped in the
-    cases encoded."""
+    Python keeps ids as given."""
 
     def __init__(self, absent: Absent, as_csv: bool) -> None:
         self.absent: Absent = absent
         self.csv = as_csv
-        self.skipped = 0
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer, lineterminator="\n")
 
     def encode(self, case: object, metrics: CaseMetrics) -> bytes:
-        self.skipped += metrics.skipped_events
         row: dict[str, Any] = {CASE_ID: id_text(case, "case")}
         row.update(metrics.to_dict(absent=self.absent))
         del row["resource_type"]

@@ -20,6 +20,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -77,6 +78,8 @@ class _Trap:
         if self.fired is not None:
             return  # one interruption is enough: never cut the cleanup short
         self.fired = signum
+        if signum == signal.SIGPIPE and isinstance(sys.exc_info()[1], BrokenPipeError):
+            return  # the write that raised it is being handled already: one is enough
         if self.deferring:
             return  # raised when the deferred block ends
         self.raised = True

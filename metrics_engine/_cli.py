@@ -237,7 +237,26 @@ def build_parser() -> argparse.ArgumentParser:
         "the largest case and no temporary partitions. A case that appears again after "
         "another case stops the run with exit 2 and writes nothing",
     )
-    rules = compute.add_argument_group("rules (see docs/metrics.md)")
+    _add_rules(compute)
+
+    validate = commands.add_parser(
+        "validate",
+        help="check events and case sequences; a summary per case and every problem",
+        description="Parse every line, check every event and each case's sequence, and print "
+        "a summary per case and every problem by file and line.",
+        epilog=_VALIDATE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_common(validate)
+    _add_rules(validate)
+    add_kayako_commands(commands)
+    return parser
+
+
+def _add_rules(parser: argparse.ArgumentParser) -> None:
+    """The rules a helpdesk may change: compute and validate take the same ones, so that
+    validate judges a stream exactly as compute will."""
+    rules = parser.add_argument_group("rules (see docs/metrics.md)")
     rules.add_argument(
         "--resolution-time",
         choices=("cumulative", "elapsed"),
@@ -257,17 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
         "first_assignment_at and last_assignment_at",
     )
 
-    validate = commands.add_parser(
-        "validate",
-        help="check events and case sequences; a summary per case and every problem",
-        description="Parse every line, check every event and each case's sequence, and print "
-        "a summary per case and every problem by file and line.",
-        epilog=_VALIDATE_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+
+def _rules(args: argparse.Namespace) -> Rules:
+    return Rules(
+        resolution_time=args.resolution_time,
+        reopen_on_customer_message=args.reopen_on_customer_message,
+        team_only_assignment=args.team_only_assignment,
     )
-    _add_common(validate)
-    add_kayako_commands(commands)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -353,11 +368,7 @@ def _compute(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         max_line_bytes=args.max_line_bytes,
         other_inputs=[path for path in (args.calendar, args.team_calendars) if path],
-        rules=Rules(
-            resolution_time=args.resolution_time,
-            reopen_on_customer_message=args.reopen_on_customer_message,
-            team_only_assignment=args.team_only_assignment,
-        ),
+        rules=_rules(args),
     )
     summary = run_compute(options)
     if not args.quiet:
@@ -372,6 +383,7 @@ def _validate(args: argparse.Namespace) -> int:
         workers=args.workers,
         quiet=args.quiet,
         max_line_bytes=args.max_line_bytes,
+        rules=_rules(args),
     )
     if sys.stdout is None:
         raise BatchError("cannot write to stdout: it is closed")

@@ -480,13 +480,15 @@ def test_interrupt_leaves_nothing(
     (tmp_path / "out.jsonl").write_text("previous\n")
     calls = []
 
-    def interrupted(*args: Any, **kwargs: Any) -> Any:
+    metrics = me.CaseReplay.metrics
+
+    def interrupted(self: me.CaseReplay, *args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return me.compute_metrics(*args, **kwargs)
+        return metrics(self, *args, **kwargs)
 
-    monkeypatch.setattr(_batch, "compute_metrics", interrupted)
+    monkeypatch.setattr(me.CaseReplay, "metrics", interrupted)
     status, out, rejects = _compute(tmp_path, str(mixed))
     assert status == 130
     assert out == b"previous\n"
@@ -497,12 +499,14 @@ def test_interrupt_leaves_nothing(
 def test_a_library_bug_rejects_the_case_not_the_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def buggy(events: list[dict[str, Any]], *args: Any, **kwargs: Any) -> Any:
-        if events[0]["case"] == 2:
-            raise TypeError("oops")
-        return me.compute_metrics(events, *args, **kwargs)
+    metrics = me.CaseReplay.metrics
 
-    monkeypatch.setattr(_batch, "compute_metrics", buggy)
+    def buggy(self: me.CaseReplay, *args: Any, **kwargs: Any) -> Any:
+        if self.case == 2:
+            raise TypeError("oops")
+        return metrics(self, *args, **kwargs)
+
+    monkeypatch.setattr(me.CaseReplay, "metrics", buggy)
     path = tmp_path / "in.jsonl"
     path.write_text(
         "".join(

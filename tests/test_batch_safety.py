@@ -680,3 +680,28 @@ def test_a_failed_rename_says_exactly_what_was_left(
     assert (tmp_path / "o.jsonl").read_bytes() == PREVIOUS
     assert rejects.read_bytes() == b""
     assert names(tmp_path) == ["o.jsonl", "o.jsonl.rejects.jsonl"]
+
+
+@pytest.mark.parametrize("subcommand", ["validate", "compute"])
+def test_a_reader_that_goes_away_is_a_quiet_exit(
+    tmp_path: Path, tmp: Path, subcommand: str
+) -> None:
+    """``metrics-engine validate ... | head -1``: the write that meets the closed pipe and the
+    SIGPIPE it raises are one event, never a traceback (the signal may arrive while the
+    broken pipe is being handled). Several runs, since the timing varies."""
+    source = tmp_path / "events.jsonl"
+    source.write_bytes(events(400))
+    for _ in range(5):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "metrics_engine", subcommand, str(source), "--workers", "1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            env=environment(tmp),
+        )
+        assert process.stdout is not None
+        process.stdout.readline()
+        process.stdout.close()
+        _, stderr = process.communicate(timeout=60)
+        assert b"Traceback" not in stderr, stderr.decode(errors="replace")
+        assert process.returncode in (0, 128 + signal.SIGPIPE), stderr

@@ -8,7 +8,9 @@ broken, in strict and lenient mode, under every combination of rules.
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
 import random
 from typing import Any
 
@@ -17,7 +19,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import metrics_engine as me
+from metrics_engine import _batch
 from metrics_engine._case import compute_case, validate_case
+from metrics_engine._events import parse_instant
 from metrics_engine.testing import event_streams
 from tests.breakage import break_stream
 
@@ -103,3 +107,77 @@ def test_validate_applies_the_rules() -> None:
     problems = validate_case(events, rules=rules).problems
     assert [(p.index, p.detail) for p in problems] == [(3, caught.value.detail)]
     assert validate_case(events).problems == []  # without the rule the stream is clean
+
+
+@st.composite
+def many_streams(draw: st.DrawFn) -> list[list[dict[str, Any]]]:
+    """Up to four cases' streams (valid or broken), each with its own case id."""
+    count = draw(st.integers(1, 4))
+    out = []
+    for number in range(count):
+        events = draw(event_streams(case=number, max_events=12))
+        if draw(st.booleans()):
+            events = break_stream(events, random.Random(draw(st.integers(0, 2**32))))
+        out.append(events)
+    return out
+
+
+@given(
+    streams=many_streams(),
+    rules=st.sampled_from(RULE_COMBINATIONS),
+    strict=st.booleans(),
+)
+def test_the_commands_agree_with_the_library(
+    tmp_path_factory: pytest.TempPathFactory,
+    streams: list[list[dict[str, Any]]],
+    rules: me.Rules,
+    strict: bool,
+) -> None:
+    """``metrics-engine compute`` and ``validate`` on a file of the same cases: the same rows,
+    the same rejects (index and error), the same verdict per case as the library."""
+    folder = tmp_path_factory.mktemp("paths")
+    source = folder / "in.jsonl"
+    lines = [json.dumps(event) for stream in streams for event in stream]
+    source.write_text("".join(line + "\n" for line in lines))
+    out, rejects = folder / "out.jsonl", folder / "rejects.jsonl"
+    summary = _batch.run_compute(
+        _batch.ComputeOptions(
+            inputs=[str(source)], out=str(out), rejects=str(rejects), quiet=True,
+            lenient=not strict, rules=rules,
+        )
+    )  # fmt: skip
+    rows = {row["case_id"]: row for row in map(json.loads, out.read_text().splitlines())}
+    case_rejects = {
+        reject["case_id"]: reject
+        for reject in map(json.loads, rejects.read_text().splitlines())
+        if reject["case_id"] is not None
+    }
+    as_of = None if summary.as_of is None else parse_instant(summary.as_of, "as_of")
+    report = io.StringIO()
+    _batch.run_validate(
+        _batch.ValidateOptions(inputs=[str(source)], lenient=not strict, rules=rules), report
+    )
+    for number, events in enumerate(streams):
+        if not events:
+            continue
+        outcome = compute_case(events, as_of=as_of, strict=strict, rules=rules)
+        key = str(number)
+        if outcome.metrics is not None:
+            expected = outcome.metrics.to_dict(absent="null")
+            for name in me.FIELDS:
+                value = expected[name]
+                if isinstance(value, dict):  # a user: its id as text in batch
+                    value = str(value["id"])
+                assert rows[key][name] == value, name
+            assert key not in case_rejects
+        elif outcome.error is not None:
+            assert key not in rows
+            assert (case_rejects[key]["index"], case_rejects[key]["error"]) == (
+                outcome.index,
+                outcome.detail,
+            )
+        # validate judges the whole stream, with no as_of: clean exactly when the library is
+        verdict = validate_case(events, strict=strict, rules=rules).problems
+        said = f"case {number}: "
+        line = next(line for line in report.getvalue().splitlines() if line.startswith(said))
+        assert line.endswith(": ok") == (not verdict), line
