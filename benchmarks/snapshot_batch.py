@@ -33,6 +33,7 @@ OPTION_SETS: list[list[str]] = [
     ["--reopen-on-customer-message", "--resolution-time", "elapsed"],
     ["--team-only-assignment", "--lenient", "--format", "csv"],
 ]
+VALIDATE_OPTION_SETS: list[list[str]] = [[], ["--lenient"], ["--reopen-on-customer-message"]]
 WORKERS = ["1", "2"]
 MODES: list[list[str]] = [[], ["--grouped"]]
 _TIMING = re.compile(r"\d+(\.\d+)? ?(s|ms|µs|events/s|cases/s)\b".encode())
@@ -70,6 +71,24 @@ def main() -> int:
             (out / f"{stem}.summary").write_bytes(
                 " ".join(command[3:]).encode()
                 + b"\n"
+                + _TIMING.sub(b"<t>", done.stderr)
+                + f"exit {done.returncode}\n".encode()
+            )
+            runs += 1
+        for number, (options, workers) in enumerate(
+            itertools.product(VALIDATE_OPTION_SETS, WORKERS)
+        ):
+            stem = f"{source.removesuffix('.jsonl')}-validate-{number:02d}"
+            command = [
+                sys.executable, "-m", "metrics_engine", "validate", source,
+                "--workers", workers, *options,
+            ]  # fmt: skip
+            environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+            done = subprocess.run(command, capture_output=True, cwd=out, env=environment)
+            (out / f"{stem}.report").write_bytes(
+                " ".join(command[3:]).encode()
+                + b"\n"
+                + done.stdout
                 + _TIMING.sub(b"<t>", done.stderr)
                 + f"exit {done.returncode}\n".encode()
             )
