@@ -1,4 +1,4 @@
-"""Reading and validating the canonical calendar JSON (SPEC section 4).
+"""Reading and validating the canonical calendar JSON (docs/calendars.md).
 
 ``parse_calendar`` turns the JSON-shaped object into a ``CalendarSpec``: plain, frozen,
 picklable data in *day seconds* (seconds after a local midnight). Every rule of the format is

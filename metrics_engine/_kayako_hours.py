@@ -1,4 +1,4 @@
-"""Kayako business hours → the canonical calendar object (SPEC section 4, "Kayako import").
+"""Kayako business hours → the canonical calendar object (see docs/calendars.md).
 
 Kayako's business-hours resource describes a week as hour *slots*: the number h in a day's list
 means the hour [h:00, h+1:00). Runs of consecutive slots become one interval, so
