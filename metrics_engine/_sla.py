@@ -32,8 +32,9 @@ from typing import Any, Final, NamedTuple
 from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._errors import CalendarError, MetricsEngineError
 from metrics_engine._sla_spec import (
-    BUSINESS_HOURS,
     METRIC_TYPES,
+    Goal,
+    Goals,
     SlaPolicies,
     SlaPolicy,
     SlaTarget,
@@ -66,6 +67,7 @@ _LAST_INSTANT: Final = int(datetime(9999, 12, 30, 23, 59, 59, tzinfo=UTC).timest
 _AFTER_EVERYTHING: Final = _LAST_INSTANT + 1
 _SECOND: Final = timedelta(seconds=1)
 _UNSET: Final[Any] = object()
+_NO_GOALS: Final[Goals] = (None, None, None)
 #: Ten calendar years hold at least 3651 days (from a 29 February to the 28th ten years on).
 _TEN_YEARS_AT_LEAST: Final = 3651 * 86400
 
@@ -173,17 +175,19 @@ class _Case:
         else:
             self.team_at = [conditions[0][AT]]
             self.team_calendars = [calendar] if isinstance(calendar, BusinessCalendar) else []
-        self._goals: dict[str, list[_Goal | None]] = {}
+        self._goals: dict[str, list[Goal | None]] = {}  # by clock type, once asked for
 
-    def goals(self, metric_type: str) -> list[_Goal | None]:
+    def goals(self, metric_type: str) -> list[Goal | None]:
         """The target in force after each condition row, for one clock type."""
         found = self._goals.get(metric_type)
         if found is None:
-            found = []
-            # Rows mostly repeat the policy and priority of the row before (a status change).
+            # One pass for the three types; rows mostly repeat the policy and priority of the
+            # row before (a status change).
+            by_type: tuple[list[Goal | None], ...] = ([], [], [])
+            first, following, resolution = by_type
             last_policy: object = _UNSET
             last_priority: object = _UNSET
-            goal: _Goal | None = None
+            goals: Goals = _NO_GOALS
             for policy, row in zip(self.policies, self.conditions, strict=True):
                 priority = row[PRIORITY]
                 if (
@@ -191,28 +195,18 @@ class _Case:
                     or priority != last_priority
                     or type(priority) is not type(last_priority)
                 ):
-                    target = None if policy is None else policy.target(metric_type, priority)
-                    goal = None if target is None else _Goal.of(target)
+                    goals = _NO_GOALS if policy is None else policy.goals(priority)
                     last_policy, last_priority = policy, priority
-                found.append(goal)
-            self._goals[metric_type] = found
+                first.append(goals[0])
+                following.append(goals[1])
+                resolution.append(goals[2])
+            self._goals = dict(zip(METRIC_TYPES, by_type, strict=True))
+            found = self._goals[metric_type]
         return found
 
     def calendar_at(self, epoch_second: int) -> BusinessCalendar:
         """The calendar of the team assigned once every event of that instant was applied."""
         return self.team_calendars[max(bisect_right(self.team_at, epoch_second) - 1, 0)]
-
-
-class _Goal(NamedTuple):
-    """A target with what the walk reads of it at hand."""
-
-    seconds: int
-    business: bool
-    target: SlaTarget
-
-    @classmethod
-    def of(cls, target: SlaTarget) -> _Goal:
-        return cls(target.goal_in_seconds, target.operational_hours == BUSINESS_HOURS, target)
 
 
 class _Run(NamedTuple):
@@ -226,15 +220,19 @@ class _Run(NamedTuple):
     # active spans: (start, end, calendar or None, calendar seconds, business seconds)
     pieces: list[tuple[int, int, BusinessCalendar | None, int, int]]
 
-    def used(self, goal: _Goal) -> int:
+    def used(self, goal: Goal) -> int:
         return self.business_used if goal.business else self.calendar_used
 
 
 Step = tuple[int, int | None, int | None]  # (start, end or None while running, closed_in)
 
 
-def _walk(case: _Case, goals: list[_Goal | None], steps: Sequence[Step]) -> _Run:
+def _walk(case: _Case, goals: list[Goal | None], steps: Sequence[Step]) -> _Run:
     """Walk the clock's open periods in order (see the module doc)."""
+    if len(steps) == 1:
+        run = _walk_one(case, goals, steps[0])
+        if run is not None:
+            return run
     inst_at = case.inst_at
     inst_row = case.inst_row
     row_active = case.active
@@ -320,8 +318,64 @@ def _walk(case: _Case, goals: list[_Goal | None], steps: Sequence[Step]) -> _Run
     return _Run(calendar_used, business_used, breached_at, last_paused_at, paused_at_end, pieces)
 
 
+def _walk_one(case: _Case, goals: list[Goal | None], step: Step) -> _Run | None:
+    """The common case in one go: a clock open once, in one condition and one team from
+    its start to its end (or ``as_of``). ``None`` when it is not that simple."""
+    start, end, closed_in = step
+    inst_at = case.inst_at
+    k = bisect_right(inst_at, start) - 1
+    following = inst_at[k + 1] if k + 1 < len(inst_at) else _AFTER_EVERYTHING
+    team_at = case.team_at
+    j = 0
+    if len(team_at) > 1:
+        j = max(bisect_right(team_at, start) - 1, 0)
+        if j + 1 < len(team_at) and team_at[j + 1] < following:
+            following = team_at[j + 1]
+    if end is None:
+        stop = case.as_of
+        if following <= stop:
+            return None  # something changes before as_of, or at it
+    else:
+        stop = end
+        if following < stop:
+            return None
+        if stop == start:  # open for no time: judged at its completion only (see _walk)
+            return _Run(0, 0, None, None, False, [])
+    row = case.inst_row[k]
+    active = case.active[row]
+    goal = goals[row]
+    # Not overdue at its start: nothing is used yet, and a goal is at least one second.
+    breached_at: int | None = None
+    calendar_used = business_used = 0
+    pieces: list[tuple[int, int, BusinessCalendar | None, int, int]] = []
+    if active and stop > start:
+        calendar_used = stop - start
+        calendar = case.team_calendars[j] if case.business else None
+        if calendar is not None:
+            business_used = calendar.epoch_business_seconds(start, stop)
+        if goal is not None:
+            crossing = _crossing(goal, start, 0, 0, calendar, calendar_used, business_used)
+            if crossing is not None and (crossing < stop or (end is None and crossing == stop)):
+                breached_at = crossing
+        pieces.append((start, stop, calendar, calendar_used, business_used))
+    if end is not None and closed_in is not None and breached_at is None:
+        closing = goals[closed_in]
+        if closing is not None:
+            used = business_used if closing.business else calendar_used
+            if used > closing.seconds:
+                breached_at = end
+    return _Run(
+        calendar_used,
+        business_used,
+        breached_at,
+        None if active else start,
+        end is not None and not active,
+        pieces,
+    )
+
+
 def _crossing(
-    goal: _Goal,
+    goal: Goal,
     s: int,
     calendar_used: int,
     business_used: int,
@@ -348,12 +402,14 @@ def _add_business(calendar: BusinessCalendar, start: int, seconds: int) -> int |
         return None
 
 
-def _due(case: _Case, run: _Run, goal: _Goal, x: int) -> int | None:
+def _due(case: _Case, run: _Run, goal: Goal, x: int) -> int | None:
     """When the clock has used its goal, reading it as active from ``x`` on."""
     remaining = goal.seconds - run.used(goal)
     if remaining > 0:
         if goal.business:
-            return _add_business(case.calendar_at(x), x, remaining)
+            calendars = case.team_calendars
+            at_x = calendars[0] if len(calendars) == 1 else case.calendar_at(x)
+            return _add_business(at_x, x, remaining)
         due = x + remaining
         if remaining <= _TEN_YEARS_AT_LEAST or due <= _ten_years_later(x):
             return due
@@ -385,12 +441,12 @@ def _ten_years_later(epoch_second: int) -> int:
 def _clock(
     case: _Case,
     metric_type: str,
+    goals: list[Goal | None],
     cycle: int,
     started_at: int,
     completed: tuple[int, str, int] | None,
     steps: Sequence[Step],
 ) -> Clock:
-    goals = case.goals(metric_type)
     run = _walk(case, goals, steps)
     if completed is not None:
         completed_at, completed_by, closed_in = completed
@@ -409,8 +465,11 @@ def _clock(
         else:
             stage = "PAUSED"
             x = case.as_of if run.last_paused_at is None else run.last_paused_at
-    elapsed = run.calendar_used if goal is None else run.used(goal)
-    due = None if goal is None else _due(case, run, goal, x)
+    if goal is None:
+        elapsed, due = run.calendar_used, None
+    else:
+        elapsed = run.business_used if goal.business else run.calendar_used
+        due = _due(case, run, goal, x)
     return (
         metric_type,
         cycle,
@@ -430,17 +489,92 @@ def _clock(
 def _reply_clocks(case: _Case, cycles: Sequence[Sequence[Any]]) -> list[Clock]:
     out = []
     last_row = len(case.conditions) - 1
+    metric_type, goals = FIRST, case.goals(FIRST)
     for number, cycle in enumerate(cycles):
-        metric_type = FIRST if number == 0 else NEXT
-        goals = case.goals(metric_type)
+        if number == 1:
+            metric_type, goals = NEXT, case.goals(NEXT)
         completed_at = cycle[COMPLETED]
-        last = last_row if completed_at is None else cycle[CLOSED_IN]
-        if not any(goals[cycle[OPENED_IN] : last + 1]):
+        closed_in = cycle[CLOSED_IN]
+        opened_in = cycle[OPENED_IN]
+        last = last_row if completed_at is None else closed_in
+        if goals[opened_in] is None and not any(goals[opened_in + 1 : last + 1]):
             continue  # never under a target while open: no record
-        completed = None if completed_at is None else (completed_at, cycle[BY], cycle[CLOSED_IN])
-        steps: list[Step] = [(cycle[STARTED], completed_at, cycle[CLOSED_IN])]
-        out.append(_clock(case, metric_type, max(number, 1), cycle[STARTED], completed, steps))
+        clock = _simple_clock(case, metric_type, goals, number or 1, cycle)
+        if clock is None:
+            completed = None if completed_at is None else (completed_at, cycle[BY], closed_in)
+            steps = ((cycle[STARTED], completed_at, closed_in),)
+            clock = _clock(case, metric_type, goals, number or 1, cycle[STARTED], completed, steps)
+        out.append(clock)
     return out
+
+
+def _simple_clock(
+    case: _Case, metric_type: str, goals: list[Goal | None], number: int, cycle: Sequence[Any]
+) -> Clock | None:
+    """:func:`_clock` for the usual reply cycle, in one go: open in one condition (and one
+    calendar) from its start to its end, or to ``as_of``. ``None`` when it is not that simple."""
+    start = cycle[STARTED]
+    end = cycle[COMPLETED]
+    inst_at = case.inst_at
+    k = bisect_right(inst_at, start) - 1
+    following = inst_at[k + 1] if k + 1 < len(inst_at) else _AFTER_EVERYTHING
+    calendar = None
+    if case.business:
+        if len(case.team_calendars) > 1:
+            return None  # per-team calendars: the general walk
+        calendar = case.team_calendars[0]
+    if end is None:
+        stop = case.as_of
+        if following <= stop:
+            return None
+    else:
+        stop = end
+        if following < stop or stop == start:
+            return None
+    row = case.inst_row[k]
+    active = case.active[row]
+    running_goal = goals[row]
+    calendar_used = business_used = 0
+    breached_at: int | None = None
+    if active:
+        calendar_used = stop - start
+        if calendar is not None:
+            business_used = calendar.epoch_business_seconds(start, stop)
+        if running_goal is not None:  # where the goal runs out, if it does (see _walk)
+            crossing = _crossing(running_goal, start, 0, 0, calendar, calendar_used, business_used)
+            if crossing is not None and (crossing < stop or (end is None and crossing == stop)):
+                breached_at = crossing
+    if end is None:
+        stage = "ACTIVE" if active else "PAUSED"
+        goal = running_goal
+        completed_by = None
+    else:
+        stage = "COMPLETED"
+        completed_by = cycle[BY]
+        goal = goals[cycle[CLOSED_IN]]
+        used = calendar_used if goal is None or not goal.business else business_used
+        if breached_at is None and goal is not None and used > goal.seconds:
+            breached_at = end
+    paused_at = None if active else start
+    if goal is None:
+        return (metric_type, number, stage, start, None, end, completed_by, paused_at,
+                breached_at, calendar_used, None, None)  # fmt: skip
+    x = (case.as_of if end is None else end) if active else start
+    elapsed = business_used if goal.business else calendar_used
+    remaining = goal.seconds - elapsed
+    if remaining > 0:  # due when the rest is used from x on
+        if goal.business:
+            due = None if calendar is None else _add_business(calendar, x, remaining)
+        elif remaining <= _TEN_YEARS_AT_LEAST or x + remaining <= _ten_years_later(x):
+            due = x + remaining
+        else:
+            due = None
+    elif goal.business:  # used up, so it ran (on its one span): when it ran out
+        due = None if calendar is None else _add_business(calendar, start, goal.seconds)
+    else:
+        due = start + goal.seconds
+    return (metric_type, number, stage, start, due, end, completed_by, paused_at, breached_at,
+            elapsed, remaining, goal.target)  # fmt: skip
 
 
 def _resolution_clock(case: _Case) -> Clock | None:
@@ -482,7 +616,7 @@ def _resolution_clock(case: _Case) -> Clock | None:
     if conditions[-1][RESOLVED]:
         last_at = max(completions)
         completed = (last_at, "resolution", completions[last_at])
-    return _clock(case, RESOLUTION, 1, started_at, completed, steps)
+    return _clock(case, RESOLUTION, goals, 1, started_at, completed, steps)
 
 
 def measure_clocks(

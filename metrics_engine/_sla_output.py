@@ -93,6 +93,7 @@ def case_sla(clocks: Iterable[Clock]) -> CaseSla:
     metrics = []
     breach_count = dict.fromkeys(METRIC_TYPES, 0)
     next_breach_at: int | None = None
+    at = datetime.fromtimestamp
     for (
         kind,
         cycle,
@@ -116,13 +117,13 @@ def case_sla(clocks: Iterable[Clock]) -> CaseSla:
                 kind,
                 cycle,
                 stage,
-                datetime.fromtimestamp(started, UTC),
-                _instant(due),
-                _instant(completed),
+                at(started, UTC),
+                None if due is None else at(due, UTC),
+                None if completed is None else at(completed, UTC),
                 by,
-                _instant(paused),
+                None if paused is None else at(paused, UTC),
                 breached is not None,
-                _instant(breached),
+                None if breached is None else at(breached, UTC),
                 elapsed,
                 left,
                 target,

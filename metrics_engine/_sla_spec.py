@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 from metrics_engine._errors import EventError, MetricsEngineError
 from metrics_engine._kayako_sla import as_key, kayako_policies, quote, show
@@ -23,6 +23,7 @@ __all__ = [
     "BUSINESS_HOURS",
     "CALENDAR_HOURS",
     "METRIC_TYPES",
+    "Goal",
     "SlaPolicies",
     "SlaPolicy",
     "SlaPolicyError",
@@ -87,6 +88,22 @@ def _text(value: Value) -> str | None:
     return value if value is None or type(value) is str else str(value)
 
 
+class Goal(NamedTuple):
+    """A target as the clocks read it: the goal, whether it counts business seconds, and
+    the target itself (what the records report)."""
+
+    seconds: int
+    business: bool
+    target: SlaTarget
+
+
+#: The goals of the three clock types (in :data:`METRIC_TYPES` order), ``None`` for no target.
+Goals = tuple[Goal | None, Goal | None, Goal | None]
+#: At most this many priorities' goals are remembered by one policy (a stream may hold any
+#: number of distinct priority values; the goals of the others are worked out each time).
+_GOALS_REMEMBERED: Final = 256
+
+
 class SlaPolicy:
     """One policy: targets by clock type and priority. Build it with :meth:`from_dict`.
 
@@ -94,12 +111,14 @@ class SlaPolicy:
     priority's text, else the one with a null priority, else ``None``.
     """
 
-    __slots__ = ("_lookup", "_statuses", "_targets", "_title")
+    __slots__ = ("_business", "_goals", "_lookup", "_statuses", "_targets", "_title")
 
     _title: str | None
     _targets: tuple[tuple[str, SlaTarget], ...]
     _statuses: Mapping[str, bool]
     _lookup: dict[tuple[str, str | None], SlaTarget]
+    _business: bool
+    _goals: dict[str | None, Goals]  # by priority text: a cache, not part of the value
 
     def __init__(
         self,
@@ -114,6 +133,8 @@ class SlaPolicy:
         self._lookup = {
             (metric_type, _text(target.priority)): target for metric_type, target in targets
         }
+        self._business = any(target.business for _, target in self._targets)
+        self._goals = {}
 
     @classmethod
     def from_dict(cls, obj: object) -> SlaPolicy:
@@ -141,7 +162,7 @@ class SlaPolicy:
 
     @property
     def has_business_hours(self) -> bool:
-        return any(target.business for _, target in self._targets)
+        return self._business
 
     def target(self, metric_type: str, priority: Value) -> SlaTarget | None:
         """The goal of a clock type for a case priority, or ``None``."""
@@ -149,6 +170,21 @@ class SlaPolicy:
         found = lookup.get((metric_type, _text(priority)))
         if found is None and priority is not None:
             found = lookup.get((metric_type, None))
+        return found
+
+    def goals(self, priority: Value) -> Goals:
+        """The targets of the three clock types for a case priority, as the clocks read
+        them (worked out once per priority text)."""
+        text = _text(priority)
+        found = self._goals.get(text)
+        if found is None:
+            first, following, resolution = (
+                None if target is None else Goal(target.goal_in_seconds, target.business, target)
+                for target in (self.target(metric_type, text) for metric_type in METRIC_TYPES)
+            )
+            found = (first, following, resolution)
+            if len(self._goals) < _GOALS_REMEMBERED:
+                self._goals[text] = found  # the same tuple whoever computes it: no lock needed
         return found
 
     def __eq__(self, other: object) -> bool:
@@ -177,13 +213,14 @@ class SlaPolicies:
     their text; :attr:`policies` is keyed by that text.
     """
 
-    __slots__ = ("_default", "_keys", "_policies", "_statuses", "_unknown_sla")
+    __slots__ = ("_business", "_default", "_keys", "_policies", "_statuses", "_unknown_sla")
 
     _policies: Mapping[str, SlaPolicy]
     _keys: Mapping[str, Key]
     _default: str | None
     _unknown_sla: UnknownSla
     _statuses: Mapping[str, bool]
+    _business: bool
 
     def __init__(
         self,
@@ -198,6 +235,7 @@ class SlaPolicies:
         self._default = default
         self._unknown_sla = unknown_sla
         self._statuses = MappingProxyType(dict(statuses or {}))
+        self._business = any(policy.has_business_hours for _, policy in policies)
 
     @classmethod
     def from_dict(cls, obj: object) -> SlaPolicies:
@@ -286,7 +324,7 @@ class SlaPolicies:
 
     @property
     def has_business_hours(self) -> bool:
-        return any(policy.has_business_hours for policy in self._policies.values())
+        return self._business
 
     def policy_for(self, sla: Value) -> SlaPolicy | None:
         """The policy in force while the case's ``sla`` holds this value.
