@@ -229,10 +229,6 @@ Step = tuple[int, int | None, int | None]  # (start, end or None while running, 
 
 def _walk(case: _Case, goals: list[Goal | None], steps: Sequence[Step]) -> _Run:
     """Walk the clock's open periods in order (see the module doc)."""
-    if len(steps) == 1:
-        run = _walk_one(case, goals, steps[0])
-        if run is not None:
-            return run
     inst_at = case.inst_at
     inst_row = case.inst_row
     row_active = case.active
@@ -316,62 +312,6 @@ def _walk(case: _Case, goals: list[Goal | None], steps: Sequence[Step]) -> _Run:
                 if used > goal.seconds:
                     breached_at = end
     return _Run(calendar_used, business_used, breached_at, last_paused_at, paused_at_end, pieces)
-
-
-def _walk_one(case: _Case, goals: list[Goal | None], step: Step) -> _Run | None:
-    """The common case in one go: a clock open once, in one condition and one team from
-    its start to its end (or ``as_of``). ``None`` when it is not that simple."""
-    start, end, closed_in = step
-    inst_at = case.inst_at
-    k = bisect_right(inst_at, start) - 1
-    following = inst_at[k + 1] if k + 1 < len(inst_at) else _AFTER_EVERYTHING
-    team_at = case.team_at
-    j = 0
-    if len(team_at) > 1:
-        j = max(bisect_right(team_at, start) - 1, 0)
-        if j + 1 < len(team_at) and team_at[j + 1] < following:
-            following = team_at[j + 1]
-    if end is None:
-        stop = case.as_of
-        if following <= stop:
-            return None  # something changes before as_of, or at it
-    else:
-        stop = end
-        if following < stop:
-            return None
-        if stop == start:  # open for no time: judged at its completion only (see _walk)
-            return _Run(0, 0, None, None, False, [])
-    row = case.inst_row[k]
-    active = case.active[row]
-    goal = goals[row]
-    # Not overdue at its start: nothing is used yet, and a goal is at least one second.
-    breached_at: int | None = None
-    calendar_used = business_used = 0
-    pieces: list[tuple[int, int, BusinessCalendar | None, int, int]] = []
-    if active and stop > start:
-        calendar_used = stop - start
-        calendar = case.team_calendars[j] if case.business else None
-        if calendar is not None:
-            business_used = calendar.epoch_business_seconds(start, stop)
-        if goal is not None:
-            crossing = _crossing(goal, start, 0, 0, calendar, calendar_used, business_used)
-            if crossing is not None and (crossing < stop or (end is None and crossing == stop)):
-                breached_at = crossing
-        pieces.append((start, stop, calendar, calendar_used, business_used))
-    if end is not None and closed_in is not None and breached_at is None:
-        closing = goals[closed_in]
-        if closing is not None:
-            used = business_used if closing.business else calendar_used
-            if used > closing.seconds:
-                breached_at = end
-    return _Run(
-        calendar_used,
-        business_used,
-        breached_at,
-        None if active else start,
-        end is not None and not active,
-        pieces,
-    )
 
 
 def _crossing(
