@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._cases import BatchResult, NotGroupedError, compute_batch
+from metrics_engine._columns import COLUMNS, Column
 from metrics_engine._compiled import COMPILED
 from metrics_engine._errors import (
     CalendarError,
@@ -65,6 +66,7 @@ from metrics_engine._sla_output import CaseSla, SlaMetric
 from metrics_engine._sla_spec import SlaPolicies, SlaPolicy, SlaPolicyError, SlaTarget
 
 __all__ = [
+    "COLUMNS",
     "COMPILED",
     "DEFINITIONS_VERSION",
     "FIELDS",
@@ -74,6 +76,7 @@ __all__ = [
     "CalendarError",
     "CaseMetrics",
     "CaseReplay",
+    "Column",
     "CaseSla",
     "EventError",
     "MetricsEngineError",

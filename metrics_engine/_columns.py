@@ -45,6 +45,32 @@ class Column:
         """Whether the column can be absent (only the case id and the flags never are)."""
         return self.kind not in ("id", "flag")
 
+    @property
+    def sql_type(self) -> str:
+        """Its type in SQL engines (DuckDB, most warehouses)."""
+        return _SQL_TYPES[self.kind]
+
+    @property
+    def pandas_dtype(self) -> str | None:
+        """Its pandas dtype when read from text (``None`` for timestamps: parse those as
+        dates, with ``parse_dates`` or ``convert_dates``)."""
+        return _PANDAS_DTYPES.get(self.kind)
+
+
+_SQL_TYPES: Final[dict[ColumnKind, str]] = {
+    "id": "VARCHAR",
+    "user": "VARCHAR",
+    "timestamp": "TIMESTAMPTZ",
+    "integer": "BIGINT",
+    "flag": "BOOLEAN",
+}
+_PANDAS_DTYPES: Final[dict[ColumnKind, str]] = {
+    "id": "string",
+    "user": "string",
+    "integer": "Int64",
+    "flag": "boolean",
+}
+
 
 def _kind(name: str) -> ColumnKind:
     if name in FLAG_FIELDS:
