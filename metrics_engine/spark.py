@@ -73,7 +73,7 @@ def compute_metrics_df(
     ``as_of`` is one instant for every case, by default the latest ``at`` of the input.
     ``order_by`` names the column(s) that give the input order of the events; by default it is
     the order in which Spark reads the files (by file name, then line). ``partitions`` is the
-    number of shuffle partitions (default ``spark.sql.shuffle.partitions``).
+    number of shuffle partitions (default: twice Spark's default parallelism).
 
     Nothing runs until the returned DataFrame is used, except, without ``as_of``, one tiny job
     that picks a shuffle key for each partition.
@@ -146,8 +146,13 @@ def _order_columns(events_df: DataFrame, order_by: str | Sequence[str] | None) -
 
 
 def _partition_count(spark: SparkSession, partitions: int | None) -> int:
+    """The shuffle's partitions: as given, else twice the cores Spark has (a Python task costs
+    a fixed tenth of a second or so, and a case never needs its whole partition in memory)."""
     if partitions is None:
-        return int(spark.conf.get("spark.sql.shuffle.partitions") or "200")
+        try:
+            return max(2, 2 * int(spark.sparkContext.defaultParallelism))
+        except Exception:  # Spark Connect has no SparkContext
+            return int(spark.conf.get("spark.sql.shuffle.partitions") or "200")
     if type(partitions) is not int or partitions < 1:
         raise MetricsEngineError(f"partitions: expected a positive integer, found {partitions!r}")
     return partitions
@@ -215,13 +220,12 @@ def _special_keys(spark: SparkSession, count: int) -> list[bytes]:
     while len(found) < count:
         name = F.concat(F.lit(_SPECIAL_PREFIX), F.col("id").cast("string")).cast("binary")
         rows = (
-            spark.range(size)
+            spark.range(0, size, 1, 1)  # one task, no shuffle: a few hundred numbers
             .select(F.col("id"), F.pmod(F.hash(name), F.lit(count)).alias("p"))
-            .groupBy("p")
-            .agg(F.min("id").alias("id"))
             .collect()
         )
-        found = {int(row["p"]): int(row["id"]) for row in rows}
+        for row in sorted(rows, key=lambda row: int(row["id"]), reverse=True):
+            found[int(row["p"])] = int(row["id"])  # the smallest id for each partition
         size *= 4
     return [f"{_SPECIAL_PREFIX}{found[p]}".encode() for p in range(count)]
 

@@ -513,6 +513,23 @@ def test_bad_arguments_say_what_was_expected(spark: Any) -> None:
         compute_metrics_df([{"case": 1}])
 
 
+def test_the_docs_example_runs(spark: Any, tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "spark.md").read_text()
+    found = re.search(r"tests/test_spark.py runs it\) -->\n```python\n(.*?)\n```", page, re.S)
+    assert found is not None
+    # Spark's JVM resolves relative paths against its own working directory: make them whole.
+    code = found.group(1).replace('"examples/', f'"{ROOT}/examples/')
+    code = code.replace('"out/', f'"{tmp_path}/out/')
+    exec(compile(code, "docs/spark.md", "exec"), {"__name__": "docs_spark"})
+    lines = (ROOT / "examples" / "events.jsonl").read_text().splitlines()
+    written = spark.read.parquet(str(tmp_path / "out" / "metrics.parquet"))
+    assert written.count() == len({str(json.loads(line)["case"]) for line in lines})
+    assert "error" not in written.columns
+    rejects = [path.read_text() for path in (tmp_path / "out" / "rejects").glob("part-*")]
+    assert (tmp_path / "out" / "rejects" / "_SUCCESS").exists()
+    assert "".join(rejects) == ""  # every example case computes
+
+
 # ====================================================================== no Spark needed
 
 _SPELLINGS = st.sampled_from(["Z", "+00:00", "-05:00", "+05:30", "z", ".5Z", "+0100", ""])
