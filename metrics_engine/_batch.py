@@ -62,7 +62,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import IO, Any, Final, Literal
+from typing import IO, Any, Literal
 
 import holidays
 
@@ -139,7 +139,9 @@ from metrics_engine._rules import Rules
 __all__ = [
     "BatchError",
     "ComputeOptions",
+    "Hooks",
     "Summary",
+    "Tuning",
     "ValidateOptions",
     "ValidateSummary",
     "json_backend",
@@ -149,18 +151,32 @@ __all__ = [
 ]
 
 
-#: Raw input bytes planned per partition (a worker holds about 3x this in memory).
-PARTITION_BYTES: Final = 16 * 1024 * 1024
-#: A partition larger than this many times PARTITION_BYTES is split again before reading.
-_RESPLIT_FACTOR: Final = 4
-_MAX_PARTITIONS: Final = 256
-_MAX_RESPLIT: Final = 256  # pieces of one re-split partition
-_UNKNOWN_SIZE_PARTITIONS: Final = 64  # stdin: its size is unknown
-_BATCH_LINES: Final = 4000  # grouped mode: lines per batch sent to a worker
-#: Interleaved mode: lines rejected by the parent are spilled to disk beyond this many.
-_PARENT_REJECTS_IN_MEMORY = 65536
-#: A line longer than this is handled apart (see _event_lines); typical events are ~200 bytes.
-_LONG_LINE: Final = 64 * 1024
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tuning:
+    """The limits of a run's memory and work. The defaults suit every input; tests pass small
+    ones to reach the paths that only big inputs take (re-split partitions, spilled rejects)."""
+
+    #: Raw input bytes planned per partition (a worker holds about 3x this in memory).
+    partition_bytes: int = 16 * 1024 * 1024
+    #: A partition larger than this many times ``partition_bytes`` is split again.
+    resplit_factor: int = 4
+    max_partitions: int = 256
+    max_resplit: int = 256  # pieces of one re-split partition
+    unknown_size_partitions: int = 64  # stdin: its size is unknown
+    batch_lines: int = 4000  # grouped mode: lines per batch sent to a worker
+    #: Interleaved mode: lines rejected by the parent are spilled to disk beyond this many.
+    parent_rejects_in_memory: int = 65536
+    #: A line longer than this is handled apart (see _event_lines); events are ~200 bytes.
+    long_line: int = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hooks:
+    """What a run takes from its surroundings; tests pass their own."""
+
+    clock: Callable[[], float] = time.monotonic  # times the progress line
+    progress_stream: IO[str] | None = None  # None: stderr as the run starts
+    temp_root: str | None = None  # where the run's temp folder goes; None: TMPDIR's choice
 
 
 # ====================================================================== per-case work
@@ -177,6 +193,7 @@ class _Job:
     strict: bool = True
     absent: Absent = "null"
     csv: bool = False
+    tuning: Tuning = field(default_factory=Tuning)
 
 
 @dataclass(slots=True)
@@ -386,8 +403,9 @@ def _resplit(
     folder = os.path.dirname(path)
     size = os.path.getsize(path)
     salt = zlib.crc32(os.path.basename(path).encode()) | 1
+    tuning = runner.job.tuning
     pieces = _Partitions(
-        folder, min(_MAX_RESPLIT, math.ceil(size * _RESPLIT_FACTOR / resplit_at)), salt
+        folder, min(tuning.max_resplit, math.ceil(size * tuning.resplit_factor / resplit_at)), salt
     )
     for chunk in _read_chunks(path):
         for ordinal, key, line in chunk:
@@ -425,31 +443,34 @@ def _batch_task(
 class _Progress:
     """One self-rewriting line on stderr: only on a terminal and after two seconds."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr is not None and sys.stderr.isatty()
-        self.started = time.monotonic()
+    def __init__(self, enabled: bool, hooks: Hooks) -> None:
+        stream = hooks.progress_stream if hooks.progress_stream is not None else sys.stderr
+        self.enabled = enabled and stream is not None and stream.isatty()
+        self.stream = stream
+        self.clock = hooks.clock
+        self.started = self.clock()
         self._last = 0.0
         self._shown = False
 
     def update(self, phase: str, lines_read: int, cases: int) -> None:
         if not self.enabled:
             return
-        now = time.monotonic()
+        now = self.clock()
         elapsed = now - self.started
         if elapsed < 2.0 or now - self._last < 0.5:
             return
         self._last = now
         rate = lines_read / elapsed if elapsed else 0.0
-        sys.stderr.write(
+        self.stream.write(
             f"\r{phase}: {lines_read:,} lines read, {cases:,} cases done, {rate:,.0f} lines/s\x1b[K"
         )
-        sys.stderr.flush()
+        self.stream.flush()
         self._shown = True
 
     def clear(self) -> None:
         if self._shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
             self._shown = False
 
 
@@ -475,6 +496,8 @@ class ComputeOptions:
     max_line_bytes: int = DEFAULT_MAX_LINE
     #: Files read besides the inputs (calendars): no output may name one of them.
     other_inputs: Sequence[str] = ()
+    tuning: Tuning = field(default_factory=Tuning)
+    hooks: Hooks = field(default_factory=Hooks)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -485,6 +508,8 @@ class ValidateOptions:
     quiet: bool = False
     max_line_bytes: int = DEFAULT_MAX_LINE
     rules: Rules = field(default_factory=Rules)
+    tuning: Tuning = field(default_factory=Tuning)
+    hooks: Hooks = field(default_factory=Hooks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -581,22 +606,30 @@ class _Run:
     """State shared by both modes: temp folder, pool, parent-side rejects, counts."""
 
     def __init__(
-        self, job: _Job, workers: int, quiet: bool, max_line: int = DEFAULT_MAX_LINE
+        self,
+        job: _Job,
+        workers: int,
+        quiet: bool,
+        max_line: int = DEFAULT_MAX_LINE,
+        hooks: Hooks | None = None,
     ) -> None:
+        hooks = hooks if hooks is not None else Hooks()
         self.job = job
         self.workers = workers
         self.max_line = max_line
-        self.progress = _Progress(not quiet)
+        self.progress = _Progress(not quiet, hooks)
         self.counts = _Counts()
         try:
-            self.folder = tempfile.mkdtemp(prefix="metrics-engine-")
+            self.folder = tempfile.mkdtemp(prefix="metrics-engine-", dir=hooks.temp_root)
         except OSError as error:
-            raise _temp_error(tempfile.gettempdir(), error) from None
+            where = hooks.temp_root if hooks.temp_root is not None else tempfile.gettempdir()
+            raise _temp_error(where, error) from None
         self.pool: ProcessPoolExecutor | None = None
         self._guard: PoolGuard | None = None
         # lines the parent already knows are not events: (ordinal, error)
         self.parent_rejects: list[Record] = []
         self._parent_reject_files: list[str] = []
+        self._rejects_in_memory = job.tuning.parent_rejects_in_memory
 
     def start_pool(self, workers: int) -> ProcessPoolExecutor | None:
         global _WORKER_JOB
@@ -615,7 +648,7 @@ class _Run:
     def reject_line(self, ordinal: int, error: str) -> None:
         self.parent_rejects.append((ordinal, _LINE_REJECT, _utf8(error)))
         self.counts.line_rejects += 1
-        if len(self.parent_rejects) >= _PARENT_REJECTS_IN_MEMORY:  # a file of garbage
+        if len(self.parent_rejects) >= self._rejects_in_memory:  # a file of garbage
             path = os.path.join(self.folder, f"parent-rejects-{len(self._parent_reject_files)}")
             try:
                 _write_records(path, self.parent_rejects)
@@ -638,15 +671,15 @@ class _Run:
         self.progress.clear()
 
 
-def _partition_count(sources: Sequence[_Source], workers: int) -> int:
+def _partition_count(sources: Sequence[_Source], workers: int, tuning: Tuning) -> int:
     sizes = [source.estimated_size() for source in sources]
     if any(size is None for size in sizes):
-        wanted = _UNKNOWN_SIZE_PARTITIONS
+        wanted = tuning.unknown_size_partitions
     else:
-        wanted = math.ceil(sum(s for s in sizes if s is not None) / PARTITION_BYTES)
+        wanted = math.ceil(sum(s for s in sizes if s is not None) / tuning.partition_bytes)
     if workers > 1:
         wanted = max(wanted, 2 * workers)
-    return max(1, min(wanted, _MAX_PARTITIONS))
+    return max(1, min(wanted, tuning.max_partitions))
 
 
 def _event_lines(
@@ -680,7 +713,7 @@ def _event_lines(
     by_offset = latest.by_offset if latest is not None else {}
     note_other = latest.note_other if latest is not None else None
     limit = lines.max_line
-    long_line = min(limit, _LONG_LINE)
+    long_line = min(limit, run.job.tuning.long_line)
     read_full = _read_event_fast if fast else _read_event_std
     key: str | None
     at: Any
@@ -752,7 +785,7 @@ def _run_interleaved(
 ) -> tuple[Iterator[Record], _Lines, int | None]:
     """Partition, then run every partition; an iterator over all records in ordinal order."""
     lines = _Lines(sources, run.max_line)
-    partitions = _Partitions(run.folder, _partition_count(sources, run.workers))
+    partitions = _Partitions(run.folder, _partition_count(sources, run.workers, run.job.tuning))
     latest = _LatestAt() if track_at else None
     crc32 = zlib.crc32
     count = partitions.count
@@ -785,7 +818,8 @@ def _run_partitions(
     run: _Run, planned: list[tuple[str, int]], as_of: int | None, lines_read: int
 ) -> list[str]:
     outputs = [path + ".out" for path, _ in planned]
-    resplit_at = PARTITION_BYTES * _RESPLIT_FACTOR
+    tuning = run.job.tuning
+    resplit_at = tuning.partition_bytes * tuning.resplit_factor
     pool = run.start_pool(min(run.workers, len(planned)))
     if pool is None:
         for (path, _), out in zip(planned, outputs, strict=True):
@@ -928,9 +962,10 @@ def _run_grouped(
         sources = [_spool_stdin(run.folder, source, i) for i, source in enumerate(sources)]
     lines = _Lines(sources, run.max_line)
     workers = run.workers
+    batch_lines = run.job.tuning.batch_lines
     if track_at:
         starts, as_of = _scan_grouped(run, lines)
-        workers = min(workers, math.ceil(lines.count / _BATCH_LINES))  # no idle workers
+        workers = min(workers, math.ceil(lines.count / batch_lines))  # no idle workers
     pool = run.start_pool(workers)
     runner = _CaseRunner(run.job, as_of) if pool is None else None
     if track_at:
@@ -956,13 +991,13 @@ def _run_grouped(
                 records, counts = runner.run(case, parsed)
                 run.counts.add(counts)
                 done.extend(sorted(records, key=_by_ordinal))
-                if size >= _BATCH_LINES:
+                if size >= batch_lines:
                     _write_chunk(out, done)
                     done, size = [], 0
                 continue
             assert pool is not None
             batch.append((case, parsed))
-            if size >= _BATCH_LINES:
+            if size >= batch_lines:
                 window.append(pool.submit(_batch_task, as_of, batch))
                 batch, size = [], 0
                 drain(2 * workers)
@@ -1000,6 +1035,7 @@ def run_compute(options: ComputeOptions) -> Summary:
         strict=not options.lenient,
         absent=options.absent,
         csv=options.format == "csv",
+        tuning=options.tuning,
     )
     run: _Run | None = None
     opened: list[Output] = []
@@ -1007,7 +1043,7 @@ def run_compute(options: ComputeOptions) -> Summary:
     late: KeyboardInterrupt | None = None
     try:
         with deferred():  # a signal now would leave a temp file not yet on the lists
-            run = _Run(job, workers, options.quiet, options.max_line_bytes)
+            run = _Run(job, workers, options.quiet, options.max_line_bytes, options.hooks)
             for target in targets:
                 opened.append(open_output(target, run.folder))
             pair = OutputPair(*opened)
@@ -1065,6 +1101,7 @@ def run_validate(options: ValidateOptions, stdout: IO[str]) -> ValidateSummary:
         fast=json_backend() == "orjson",
         strict=not options.lenient,
         rules=options.rules,
+        tuning=options.tuning,
     )
     run: _Run | None = None
     cases_with_problems = 0
@@ -1075,7 +1112,7 @@ def run_validate(options: ValidateOptions, stdout: IO[str]) -> ValidateSummary:
 
     try:
         with deferred():  # see run_compute
-            run = _Run(job, workers, options.quiet, options.max_line_bytes)
+            run = _Run(job, workers, options.quiet, options.max_line_bytes, options.hooks)
         records, lines, _ = _run_interleaved(run, sources, None, track_at=False)
         for ordinal, kind, payload in records:
             if kind == _LINE_REJECT:

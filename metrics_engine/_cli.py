@@ -27,6 +27,8 @@ from metrics_engine import __version__
 from metrics_engine._batch import (
     BatchError,
     ComputeOptions,
+    Hooks,
+    Tuning,
     ValidateOptions,
     load_calendar,
     run_compute,
@@ -285,8 +287,16 @@ def _rules(args: argparse.Namespace) -> Rules:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns the exit status."""
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    tuning: Tuning | None = None,
+    hooks: Hooks | None = None,
+) -> int:
+    """Run the command; returns the exit status. ``tuning`` and ``hooks`` reach the batch run
+    (tests pass small limits, a clock, a stream, a temp folder)."""
+    tuning = tuning if tuning is not None else Tuning()
+    hooks = hooks if hooks is not None else Hooks()
     _open_closed_std_fds()
     parser = build_parser()
     try:
@@ -298,10 +308,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     with trapped():
         try:
             if args.command == "compute":
-                return _compute(args)
+                return _compute(args, tuning=tuning, hooks=hooks)
             if args.command in KAYAKO_COMMANDS:
                 return run_kayako(args)
-            return _validate(args)
+            return _validate(args, tuning=tuning, hooks=hooks)
         except BatchError as error:
             _say(f"{PROG}: error: {error.detail}")
         except Interrupted as stop:
@@ -347,7 +357,7 @@ def _open_closed_std_fds() -> None:
                 os.close(null)
 
 
-def _compute(args: argparse.Namespace) -> int:
+def _compute(args: argparse.Namespace, *, tuning: Tuning, hooks: Hooks) -> int:
     calendar = compute_calendar(args, load_calendar)
     if calendar is None and not args.quiet:
         _say(
@@ -369,6 +379,8 @@ def _compute(args: argparse.Namespace) -> int:
         max_line_bytes=args.max_line_bytes,
         other_inputs=[path for path in (args.calendar, args.team_calendars) if path],
         rules=_rules(args),
+        tuning=tuning,
+        hooks=hooks,
     )
     summary = run_compute(options)
     if not args.quiet:
@@ -376,7 +388,7 @@ def _compute(args: argparse.Namespace) -> int:
     return summary.exit_code
 
 
-def _validate(args: argparse.Namespace) -> int:
+def _validate(args: argparse.Namespace, *, tuning: Tuning, hooks: Hooks) -> int:
     options = ValidateOptions(
         inputs=args.inputs,
         lenient=args.lenient,
@@ -384,6 +396,8 @@ def _validate(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         max_line_bytes=args.max_line_bytes,
         rules=_rules(args),
+        tuning=tuning,
+        hooks=hooks,
     )
     if sys.stdout is None:
         raise BatchError("cannot write to stdout: it is closed")

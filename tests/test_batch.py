@@ -8,6 +8,7 @@ interruption, and JSON backends giving identical bytes.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -98,7 +99,8 @@ def hot_loop(
         path = os.path.join(folder, "in.jsonl")
         with open(path, "wb") as handle:
             handle.writelines(line if line.endswith(b"\n") else line + b"\n" for line in lines)
-        run = _batch._Run(_batch._Job(mode="compute", fast=fast), 1, quiet=True)
+        hooks = _batch.Hooks(temp_root=folder)
+        run = _batch._Run(_batch._Job(mode="compute", fast=fast), 1, quiet=True, hooks=hooks)
         try:
             lines_ = _batch._Lines(_batch._sources([path]))
             keyed = [(o, key) for o, key, _, _ in _batch._event_lines(run, lines_, latest)]
@@ -272,7 +274,8 @@ def _grouped_parent(lines: list[bytes], *, fast: bool, scan: bool) -> tuple[obje
         path = os.path.join(folder, "in.jsonl")
         with open(path, "wb") as handle:
             handle.writelines(line + b"\n" for line in lines)
-        run = _batch._Run(_batch._Job(mode="compute", fast=fast), 1, quiet=True)
+        hooks = _batch.Hooks(temp_root=folder)
+        run = _batch._Run(_batch._Job(mode="compute", fast=fast), 1, quiet=True, hooks=hooks)
         try:
             lines_ = _batch._Lines(_batch._sources([path]))
             starts: object
@@ -366,8 +369,15 @@ def mixed(tmp_path: Path) -> Path:
     return path
 
 
-def _compute(tmp_path: Path, *args: str, name: str = "out.jsonl") -> tuple[int, bytes, bytes]:
-    status = main(["compute", *args, "--out", str(tmp_path / name), "--quiet", "--workers", "1"])
+def _compute(
+    tmp_path: Path, *args: str, name: str = "out.jsonl", tuning: _batch.Tuning | None = None
+) -> tuple[int, bytes, bytes]:
+    """The command in process, its temp files in the folder of :func:`_own_tmpdir`."""
+    status = main(
+        ["compute", *args, "--out", str(tmp_path / name), "--quiet", "--workers", "1"],
+        tuning=tuning,
+        hooks=_hooks(tmp_path),
+    )
     out = tmp_path / name
     rejects = tmp_path / f"{name}.rejects.jsonl"
     return (
@@ -377,12 +387,16 @@ def _compute(tmp_path: Path, *args: str, name: str = "out.jsonl") -> tuple[int, 
     )
 
 
+def _hooks(tmp_path: Path) -> _batch.Hooks:
+    """Batch temp files go to a folder the test can inspect (see :func:`_own_tmpdir`)."""
+    return _batch.Hooks(temp_root=str(tmp_path / "tmp"))
+
+
 @pytest.fixture(autouse=True)
-def _own_tmpdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Batch temp files go to a folder the test can inspect."""
+def _own_tmpdir(tmp_path: Path) -> Iterator[Path]:
+    """The folder of :func:`_hooks`: every run must leave it empty."""
     folder = tmp_path / "tmp"
     folder.mkdir()
-    monkeypatch.setattr("tempfile.tempdir", str(folder))
     yield folder
     assert list(folder.iterdir()) == []  # every run cleans up after itself
 
@@ -391,8 +405,6 @@ def test_resplit_partitions_give_the_same_output(
     tmp_path: Path, mixed: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     normal = _compute(tmp_path, str(mixed), name="a.jsonl")
-    monkeypatch.setattr(_batch, "_MAX_PARTITIONS", 1)
-    monkeypatch.setattr(_batch, "PARTITION_BYTES", 4096)
     pieces: list[int] = []
     real = _batch._Partitions
 
@@ -400,20 +412,19 @@ def test_resplit_partitions_give_the_same_output(
         pieces.append(count)
         return real(folder, count, salt)
 
-    monkeypatch.setattr(_batch, "_Partitions", spy)
-    resplit = _compute(tmp_path, str(mixed), name="b.jsonl")
+    monkeypatch.setattr(_batch, "_Partitions", spy)  # a spy: it only counts
+    tuning = _batch.Tuning(max_partitions=1, partition_bytes=4096)
+    resplit = _compute(tmp_path, str(mixed), name="b.jsonl", tuning=tuning)
     assert pieces[0] == 1  # one partition, far too large: split again
     assert pieces[1] > 10
     assert resplit == normal
     assert normal[0] == 1
 
 
-def test_spilled_parent_rejects_give_the_same_output(
-    tmp_path: Path, mixed: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_spilled_parent_rejects_give_the_same_output(tmp_path: Path, mixed: Path) -> None:
     normal = _compute(tmp_path, str(mixed), name="a.jsonl")
-    monkeypatch.setattr(_batch, "_PARENT_REJECTS_IN_MEMORY", 2)
-    spilled = _compute(tmp_path, str(mixed), name="b.jsonl")
+    tuning = _batch.Tuning(parent_rejects_in_memory=2)
+    spilled = _compute(tmp_path, str(mixed), name="b.jsonl", tuning=tuning)
     assert spilled == normal
     assert normal[2].count(b"\n") == 10  # the non-blank bad lines
 
@@ -467,7 +478,7 @@ def test_rescan_when_the_latest_at_is_not_an_event(
             summary = _batch.run_compute(
                 _batch.ComputeOptions(
                     inputs=[str(path)], out=str(tmp_path / "o.jsonl"), quiet=True, workers=1,
-                    grouped=bool(flags),
+                    grouped=bool(flags), hooks=_hooks(tmp_path),
                 )
             )  # fmt: skip
             assert summary.as_of == "2026-03-02T10:00:00+00:00"
@@ -526,7 +537,9 @@ def test_empty_and_blank_input(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_bytes(b"\n  \r\n\n")
     summary = _batch.run_compute(
-        _batch.ComputeOptions(inputs=[str(path)], out=str(tmp_path / "o.csv"), format="csv")
+        _batch.ComputeOptions(
+            inputs=[str(path)], out=str(tmp_path / "o.csv"), format="csv", hooks=_hooks(tmp_path)
+        )
     )
     assert (summary.cases, summary.events, summary.rejects, summary.exit_code) == (0, 0, 0, 0)
     assert summary.as_of is None
@@ -551,26 +564,42 @@ def test_output_file_mode_follows_the_umask(tmp_path: Path) -> None:
     assert (tmp_path / "out.jsonl").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
-def test_progress_only_on_a_terminal_after_two_seconds(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+class _Terminal(io.StringIO):
+    """A progress stream that says it is a terminal; ``taken()`` is what came since last time."""
+
+    def isatty(self) -> bool:
+        return True
+
+    def taken(self) -> str:
+        text = self.getvalue()
+        self.seek(0)
+        self.truncate()
+        return text
+
+
+def test_progress_only_on_a_terminal_after_two_seconds() -> None:
     clock = [100.0]
-    monkeypatch.setattr(_batch.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(_batch.sys.stderr, "isatty", lambda: True)
-    progress = _batch._Progress(enabled=True)
+    terminal = _Terminal()
+    hooks = _batch.Hooks(clock=lambda: clock[0], progress_stream=terminal)
+    progress = _batch._Progress(enabled=True, hooks=hooks)
     progress.update("reading", 1000, 0)
-    assert capsys.readouterr().err == ""  # not yet 2 s
+    assert terminal.taken() == ""  # not yet 2 s
     clock[0] = 104.0
     progress.update("reading", 4000, 3)
-    assert (
-        capsys.readouterr().err == "\rreading: 4,000 lines read, 3 cases done, 1,000 lines/s\x1b[K"
-    )
+    assert terminal.taken() == "\rreading: 4,000 lines read, 3 cases done, 1,000 lines/s\x1b[K"
     progress.clear()
-    assert capsys.readouterr().err == "\r\x1b[K"
-    quiet = _batch._Progress(enabled=False)
+    assert terminal.taken() == "\r\x1b[K"
+    quiet = _batch._Progress(enabled=False, hooks=hooks)
     clock[0] = 200.0
     quiet.update("reading", 1, 1)
-    assert capsys.readouterr().err == ""
+    assert terminal.taken() == ""
+    pipe = io.StringIO()  # no terminal: never a progress line
+    piped = _batch._Progress(
+        enabled=True, hooks=_batch.Hooks(clock=hooks.clock, progress_stream=pipe)
+    )
+    clock[0] = 300.0
+    piped.update("reading", 1, 1)
+    assert pipe.getvalue() == ""
 
 
 def test_load_calendar_errors(tmp_path: Path) -> None:

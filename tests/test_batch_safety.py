@@ -486,13 +486,12 @@ def test_workers_are_capped_at_the_usable_cpus(
         return real(max_workers=max_workers, **kwargs)
 
     monkeypatch.setattr(_batch_signals, "ProcessPoolExecutor", spy)
-    monkeypatch.setattr("tempfile.tempdir", str(tmp))
     cpus = len(os.sched_getaffinity(0))
     for grouped in (False, True):
         _batch.run_compute(
             _batch.ComputeOptions(
                 inputs=[str(tmp_path / "in.jsonl")], out=str(tmp_path / "o.jsonl"), quiet=True,
-                workers=1000, grouped=grouped,
+                workers=1000, grouped=grouped, hooks=_batch.Hooks(temp_root=str(tmp)),
             )
         )  # fmt: skip
     assert asked
