@@ -207,6 +207,7 @@ def _in_range(epoch_second: int, what: str, value: object) -> int:
 _MISSING: Final = object()
 _MEMO_ID_TYPES: Final = (str, int, type(None))
 _fromisoformat = datetime.fromisoformat
+_EPOCH_ORDINAL: Final = datetime(1970, 1, 1).toordinal()
 
 
 def _fast_instant(stamp: str) -> int | None:
@@ -215,9 +216,18 @@ def _fast_instant(stamp: str) -> int | None:
         moment = _fromisoformat(stamp)
     except ValueError:
         return None
-    if moment.tzinfo is None or moment.microsecond:
+    offset = moment.utcoffset()
+    if offset is None or moment.microsecond:
         return None
-    epoch_second = int(moment.timestamp())
+    # In integers: what int(moment.timestamp()) gives for whole seconds, and cheaper.
+    epoch_second = (
+        (moment.toordinal() - _EPOCH_ORDINAL) * 86400
+        + moment.hour * 3600
+        + moment.minute * 60
+        + moment.second
+        - offset.days * 86400
+        - offset.seconds
+    )
     if _MIN_EPOCH_SECOND <= epoch_second <= _MAX_EPOCH_SECOND:
         return epoch_second
     return None

@@ -166,6 +166,7 @@ def _not_json(error: Exception) -> str:
 
 
 _DIGIT_LIMIT: Final = re.compile(r"limit \((\d+) digits\)")
+_new_tuple: Final = tuple.__new__
 
 # ---------------------------------------------------------------------------- the fast way
 
@@ -262,7 +263,8 @@ def _event_of(line: EventLine, actors: dict[tuple[Any, Any], Actor]) -> Event | 
             initial["requester"] = actor.key if actor.role == "customer" else None
         values = initial
         opening = _parse_opening(line.opening)
-    return Event(kind, at, actor, id_key, values, opening, public, case_key, case_raw)
+    # The same tuple Event(...) builds, without the Python-level __new__ of a NamedTuple.
+    return _new_tuple(Event, (kind, at, actor, id_key, values, opening, public, case_key, case_raw))
 
 
 def _actor_of(line: ActorLine) -> Actor | None:

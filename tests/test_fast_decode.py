@@ -14,6 +14,7 @@ import ast
 import itertools
 import json
 import random
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
 
@@ -493,3 +494,27 @@ def test_the_same_answers_without_msgspec(monkeypatch: pytest.MonkeyPatch) -> No
     assert me.compute_metrics_from_lines(lines) == expected
     with pytest.raises(me.EventError, match="event 1: not JSON"):
         me.compute_metrics_from_lines([lines[0], b"{"])
+
+
+# --------------------------------------------------------------------------- instants
+
+OFFSETS = st.integers(-(24 * 60 - 1), 24 * 60 - 1).map(lambda minutes: timedelta(minutes=minutes))
+
+
+@given(
+    moment=st.datetimes(min_value=datetime(1, 1, 3), max_value=datetime(9999, 12, 29)),
+    offset=OFFSETS,
+    z=st.booleans(),
+)
+def test_the_common_instant_is_what_timestamp_gives(
+    moment: datetime, offset: timedelta, z: bool
+) -> None:
+    """_fast_instant counts whole seconds in integers; timestamp() is the reference."""
+    aware = moment.replace(microsecond=0, tzinfo=timezone(offset))
+    stamp = aware.isoformat()
+    if z and not offset:
+        stamp = stamp.replace("+00:00", "Z")
+    assert _events._fast_instant(stamp) == int(aware.timestamp())
+    assert _events._fast_instant(moment.replace(microsecond=0).isoformat()) is None  # naive
+    if moment.microsecond:
+        assert _events._fast_instant(moment.replace(tzinfo=timezone(offset)).isoformat()) is None
