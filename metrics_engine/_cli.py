@@ -1,6 +1,6 @@
 """The ``metrics-engine`` command (also ``python -m metrics_engine``): argument parsing only.
 
-Everything that touches a file is in the ``metrics_engine._batch*`` modules; this turns the command
+Everything that touches a file is in the ``metrics_engine._batch`` package; this turns the command
 line into options, calls it, prints the warning and the summary, and maps outcomes to exit
 codes: 0 when every case was computed, 1 when something was rejected (or, for ``validate``,
 a problem was found), 2 on a usage error or an unreadable input or calendar file, or an
@@ -25,17 +25,18 @@ from typing import NoReturn
 
 from metrics_engine import __version__
 from metrics_engine._batch import (
+    DEFAULT_MAX_LINE,
     BatchError,
     ComputeOptions,
     Hooks,
+    Interrupted,
     Tuning,
     ValidateOptions,
     load_calendar,
     run_compute,
     run_validate,
+    trapped,
 )
-from metrics_engine._batch_input import DEFAULT_MAX_LINE
-from metrics_engine._batch_signals import Interrupted, trapped
 from metrics_engine._kayako_cli import (
     KAYAKO_COMMANDS,
     add_kayako_calendars,

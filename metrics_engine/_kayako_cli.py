@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, Final
 
-from metrics_engine._batch_input import BatchError
+from metrics_engine._batch.inputs import BatchError
 from metrics_engine._compare import CompareError, compare
 from metrics_engine._events import id_text
 from metrics_engine._kayako_export import (

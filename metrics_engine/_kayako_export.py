@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any, Final, Protocol
 
-from metrics_engine._batch_input import BatchError
+from metrics_engine._batch.inputs import BatchError
 from metrics_engine._calendar import TeamCalendars
 from metrics_engine.sources import kayako
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from metrics_engine._batch_lines import _read_event_fast, _read_event_std, json_backend
+from metrics_engine._batch.lines import json_backend, read_event_fast, read_event_std
 from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._case import compute_case
 from metrics_engine._columns import row_values
@@ -234,7 +234,7 @@ def _special_keys(spark: SparkSession, count: int) -> list[bytes]:
 
 
 def _reader() -> Any:
-    return _read_event_fast if json_backend() == "orjson" else _read_event_std
+    return read_event_fast if json_backend() == "orjson" else read_event_std
 
 
 class _KeyStage:
@@ -349,7 +349,7 @@ class _CaseRun:
         self.stage = stage
         self.calendar = stage.calendar.get()
         self.read = _reader()
-        self.fast = self.read is _read_event_fast
+        self.fast = self.read is read_event_fast
         self.limit = stage.as_of
         self.learnt = stage.as_of is not None  # else from the special rows, sorted first
         self.key: bytes | None = None

@@ -1,4 +1,4 @@
-"""Unit and property tests of ``metrics_engine._batch``, in process.
+"""Unit and property tests of the ``metrics_engine._batch`` package, in process.
 
 The end-to-end behaviour of the command is in ``test_cli.py``; here: the cheap extraction
 against a full parse, the latest-``at`` shortcut against an exact scan, the paths that only
@@ -23,6 +23,22 @@ from hypothesis import strategies as st
 
 import metrics_engine as me
 from metrics_engine import _batch
+from metrics_engine._batch import interleaved
+from metrics_engine._batch import scan as line_scan
+from metrics_engine._batch.cases import Job
+from metrics_engine._batch.grouped import NotGroupedError, scan_grouped, streamed_cases
+from metrics_engine._batch.inputs import InputLines, check_sources, locate
+from metrics_engine._batch.lines import (
+    RESCAN,
+    LatestAt,
+    exact_latest_at,
+    extract_cheap,
+    extract_std,
+    orjson,
+    read_event_fast,
+    read_event_std,
+)
+from metrics_engine._batch.run import Progress, Run
 from metrics_engine._cli import main
 from metrics_engine._events import parse_instant
 
@@ -77,8 +93,8 @@ def event_lines(draw: st.DrawFn) -> bytes:
 
 @given(event_lines())
 def test_cheap_extraction_agrees_with_json_on_every_event(line: bytes) -> None:
-    obj, key, error = _batch._read_event_std(line)
-    cheap_key, cheap_at, cheap_error, _ = _batch._extract_cheap(line)
+    obj, key, error = read_event_std(line)
+    cheap_key, cheap_at, cheap_error, _ = extract_cheap(line)
     if error is not None:
         return  # not an event: the worker rejects the line, whatever the guess
     assert cheap_error is None
@@ -92,7 +108,7 @@ def test_cheap_extraction_agrees_with_json_on_every_event(line: bytes) -> None:
 
 
 def hot_loop(
-    lines: list[bytes], *, fast: bool, latest: _batch._LatestAt | None = None
+    lines: list[bytes], *, fast: bool, latest: LatestAt | None = None
 ) -> tuple[list[tuple[int, str]], list[int]]:
     """The parent's hot loop over these lines: (ordinal, case id) of events, rejected ordinals."""
     with tempfile.TemporaryDirectory() as folder:
@@ -100,23 +116,23 @@ def hot_loop(
         with open(path, "wb") as handle:
             handle.writelines(line if line.endswith(b"\n") else line + b"\n" for line in lines)
         hooks = _batch.Hooks(temp_root=folder)
-        run = _batch._Run(_batch._Job(mode="compute", fast=fast), 1, quiet=True, hooks=hooks)
+        run = Run(Job(mode="compute", fast=fast), 1, quiet=True, hooks=hooks)
         try:
-            lines_ = _batch._Lines(_batch._sources([path]))
-            keyed = [(o, key) for o, key, _, _ in _batch._event_lines(run, lines_, latest)]
+            lines_ = InputLines(check_sources([path]))
+            keyed = [(o, key) for o, key, _, _ in line_scan.event_lines(run, lines_, latest)]
             return keyed, [record[0] for record in run.parent_rejects]
         finally:
             run.close()
 
 
-BACKENDS = [False, *([True] if _batch._orjson is not None else [])]
+BACKENDS = [False, *([True] if orjson is not None else [])]
 
 
 @given(st.lists(event_lines(), min_size=1, max_size=4))
 def test_hot_loop_finds_the_case_of_every_event(lines: list[bytes]) -> None:
     expected = [
         (number, key)
-        for number, (_, key, error) in enumerate(map(_batch._read_event_std, lines), 1)
+        for number, (_, key, error) in enumerate(map(read_event_std, lines), 1)
         if error is None
     ]
     for fast in BACKENDS:
@@ -147,24 +163,20 @@ def test_hot_loop_finds_the_case_of_every_event(lines: list[bytes]) -> None:
 def test_case_keys(line: bytes, key: str | None) -> None:
     if key is not None or line.startswith(b"{"):
         # (on a line that is no event object the byte search may guess: the worker rejects it)
-        assert _batch._extract_cheap(line)[0] == key
-    assert _batch._extract_std(line)[0] == key
-    assert _batch._read_event_std(line)[1] == key
-    if _batch._orjson is not None:
-        assert _batch._read_event_fast(line)[1] == key
+        assert extract_cheap(line)[0] == key
+    assert extract_std(line)[0] == key
+    assert read_event_std(line)[1] == key
+    if orjson is not None:
+        assert read_event_fast(line)[1] == key
 
 
 def test_line_errors_are_one_line_and_say_why() -> None:
-    assert _batch._read_event_std(b'{"case": 1, "at": "2026-\n')[2] == (
+    assert read_event_std(b'{"case": 1, "at": "2026-\n')[2] == (
         "not JSON: Unterminated string starting at: line 1 column 19 (char 18)"
     )
-    assert _batch._read_event_std(b"[1]\n")[2] == (
-        "expected a JSON object (one event), found a JSON array"
-    )
-    assert _batch._read_event_std(b'{"at": 1}')[2] == (
-        "field 'case': expected a case id, found nothing"
-    )
-    assert _batch._read_event_std(b"[" * 100_000)[2] == (
+    assert read_event_std(b"[1]\n")[2] == ("expected a JSON object (one event), found a JSON array")
+    assert read_event_std(b'{"at": 1}')[2] == ("field 'case': expected a case id, found nothing")
+    assert read_event_std(b"[" * 100_000)[2] == (
         "not JSON this reader accepts: expected at most about 1,000 nested levels, found more"
     )
     # An integer beyond int()'s default limit of digits: one line, no advice about Python.
@@ -172,11 +184,11 @@ def test_line_errors_are_one_line_and_say_why() -> None:
     expected = (
         "not JSON this reader accepts: expected numbers of at most 4300 digits, found a longer one"
     )
-    assert _batch._read_event_std(huge)[2] == expected
-    assert _batch._extract_cheap(huge)[2] == expected  # the byte search defers to json
-    if _batch._orjson is not None:
-        assert _batch._read_event_fast(huge)[2] == expected
-    assert _batch._read_event_std(b'{"case": [1]}')[2] == (
+    assert read_event_std(huge)[2] == expected
+    assert extract_cheap(huge)[2] == expected  # the byte search defers to json
+    if orjson is not None:
+        assert read_event_fast(huge)[2] == expected
+    assert read_event_std(b'{"case": [1]}')[2] == (
         "field 'case': expected a string or integer id, found list [1]"
     )
 
@@ -218,19 +230,19 @@ def _zone(minutes: int) -> Any:
 @given(at_lines())
 def test_latest_at_is_exact(items: list[tuple[str, bytes]]) -> None:
     lines = [line for _, line in items]
-    exact = _batch._exact_latest_at(lines)
+    exact = exact_latest_at(lines)
     for fast in BACKENDS:
-        latest = _batch._LatestAt()
+        latest = LatestAt()
         hot_loop(lines, fast=fast, latest=latest)
-        assert latest.result() in (exact, _batch._RESCAN)
+        assert latest.result() in (exact, RESCAN)
 
 
 def test_locate() -> None:
     files = [(1, "a"), (4, "b"), (4, "empty-then-c"), (10, "d")]
-    assert _batch._locate(files, 1) == ("a", 1)
-    assert _batch._locate(files, 3) == ("a", 3)
-    assert _batch._locate(files, 4) == ("empty-then-c", 1)
-    assert _batch._locate(files, 12) == ("d", 3)
+    assert locate(files, 1) == ("a", 1)
+    assert locate(files, 3) == ("a", 3)
+    assert locate(files, 4) == ("empty-then-c", 1)
+    assert locate(files, 12) == ("d", 3)
 
 
 # ---------------------------------------------------------------------------- grouped boundaries
@@ -275,17 +287,17 @@ def _grouped_parent(lines: list[bytes], *, fast: bool, scan: bool) -> tuple[obje
         with open(path, "wb") as handle:
             handle.writelines(line + b"\n" for line in lines)
         hooks = _batch.Hooks(temp_root=folder)
-        run = _batch._Run(_batch._Job(mode="compute", fast=fast), 1, quiet=True, hooks=hooks)
+        run = Run(Job(mode="compute", fast=fast), 1, quiet=True, hooks=hooks)
         try:
-            lines_ = _batch._Lines(_batch._sources([path]))
+            lines_ = InputLines(check_sources([path]))
             starts: object
             try:
                 if scan:
-                    starts = list(_batch._scan_grouped(run, lines_)[0])
+                    starts = list(scan_grouped(run, lines_)[0])
                 else:
-                    cases = _batch._streamed_cases(run, lines_, keep_parsed=False)
+                    cases = streamed_cases(run, lines_, keep_parsed=False)
                     starts = [case[0][0] for case, _ in cases]
-            except _batch.NotGroupedError as error:
+            except NotGroupedError as error:
                 starts = error.detail
             return starts, [record[0] for record in run.parent_rejects]
         finally:
@@ -295,7 +307,7 @@ def _grouped_parent(lines: list[bytes], *, fast: bool, scan: bool) -> tuple[obje
 @given(grouped_input())
 def test_grouped_case_boundaries_are_exact_on_both_backends(lines: list[bytes]) -> None:
     """A line that is no event never starts a case, nor repeats one (it is rejected)."""
-    keys = [(n, _batch._read_event_std(line)[1]) for n, line in enumerate(lines, 1)]
+    keys = [(n, read_event_std(line)[1]) for n, line in enumerate(lines, 1)]
     events = [(n, key) for n, key in keys if key is not None]
     order = [key for n, (_, key) in enumerate(events) if n == 0 or key != events[n - 1][1]]
     starts = [n for i, (n, key) in enumerate(events) if i == 0 or key != events[i - 1][1]]
@@ -406,13 +418,13 @@ def test_resplit_partitions_give_the_same_output(
 ) -> None:
     normal = _compute(tmp_path, str(mixed), name="a.jsonl")
     pieces: list[int] = []
-    real = _batch._Partitions
+    real = interleaved.Partitions
 
-    def spy(folder: str, count: int, salt: int = 0) -> _batch._Partitions:
+    def spy(folder: str, count: int, salt: int = 0) -> interleaved.Partitions:
         pieces.append(count)
         return real(folder, count, salt)
 
-    monkeypatch.setattr(_batch, "_Partitions", spy)  # a spy: it only counts
+    monkeypatch.setattr(interleaved, "Partitions", spy)  # a spy: it only counts
     tuning = _batch.Tuning(max_partitions=1, partition_bytes=4096)
     resplit = _compute(tmp_path, str(mixed), name="b.jsonl", tuning=tuning)
     assert pieces[0] == 1  # one partition, far too large: split again
@@ -581,7 +593,7 @@ def test_progress_only_on_a_terminal_after_two_seconds() -> None:
     clock = [100.0]
     terminal = _Terminal()
     hooks = _batch.Hooks(clock=lambda: clock[0], progress_stream=terminal)
-    progress = _batch._Progress(enabled=True, hooks=hooks)
+    progress = Progress(enabled=True, hooks=hooks)
     progress.update("reading", 1000, 0)
     assert terminal.taken() == ""  # not yet 2 s
     clock[0] = 104.0
@@ -589,14 +601,12 @@ def test_progress_only_on_a_terminal_after_two_seconds() -> None:
     assert terminal.taken() == "\rreading: 4,000 lines read, 3 cases done, 1,000 lines/s\x1b[K"
     progress.clear()
     assert terminal.taken() == "\r\x1b[K"
-    quiet = _batch._Progress(enabled=False, hooks=hooks)
+    quiet = Progress(enabled=False, hooks=hooks)
     clock[0] = 200.0
     quiet.update("reading", 1, 1)
     assert terminal.taken() == ""
     pipe = io.StringIO()  # no terminal: never a progress line
-    piped = _batch._Progress(
-        enabled=True, hooks=_batch.Hooks(clock=hooks.clock, progress_stream=pipe)
-    )
+    piped = Progress(enabled=True, hooks=_batch.Hooks(clock=hooks.clock, progress_stream=pipe))
     clock[0] = 300.0
     piped.update("reading", 1, 1)
     assert pipe.getvalue() == ""

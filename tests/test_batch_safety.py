@@ -26,9 +26,11 @@ from typing import Any
 
 import pytest
 
-from metrics_engine import _batch, _batch_output, _batch_signals
-from metrics_engine._batch_output import OutputPair, _AtomicFile
-from metrics_engine._batch_targets import plan_outputs
+from metrics_engine import _batch
+from metrics_engine._batch import outputs as batch_outputs
+from metrics_engine._batch import signals as batch_signals
+from metrics_engine._batch.outputs import OutputPair, _AtomicFile
+from metrics_engine._batch.targets import plan_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 PREVIOUS = b"previous run\n"
@@ -285,9 +287,9 @@ def test_a_signal_during_the_renames_waits_for_both(
         if len(renames) == 1:
             os.kill(os.getpid(), signal.SIGTERM)
 
-    monkeypatch.setattr(_batch_output.os, "replace", replace)
-    with _batch_signals.trapped():
-        with pytest.raises(_batch_signals.Interrupted) as stopped:
+    monkeypatch.setattr(batch_outputs.os, "replace", replace)
+    with batch_signals.trapped():
+        with pytest.raises(batch_signals.Interrupted) as stopped:
             pair.commit()
         pair.discard()
     assert stopped.value.signum == signal.SIGTERM
@@ -479,13 +481,13 @@ def test_workers_are_capped_at_the_usable_cpus(
     assert (result.returncode, result.stdout) == (0, expected.stdout), result.stderr
     # In process, how many workers a pool is asked for.
     asked: list[int] = []
-    real = _batch_signals.ProcessPoolExecutor
+    real = batch_signals.ProcessPoolExecutor
 
     def spy(max_workers: int, **kwargs: Any) -> Any:
         asked.append(max_workers)
         return real(max_workers=max_workers, **kwargs)
 
-    monkeypatch.setattr(_batch_signals, "ProcessPoolExecutor", spy)
+    monkeypatch.setattr(batch_signals, "ProcessPoolExecutor", spy)
     cpus = len(os.sched_getaffinity(0))
     for grouped in (False, True):
         _batch.run_compute(
@@ -667,7 +669,7 @@ def test_a_failed_rename_says_exactly_what_was_left(
             raise PermissionError(13, "Permission denied")
         real_replace(source, target)
 
-    monkeypatch.setattr(_batch_output.os, "replace", replace)
+    monkeypatch.setattr(batch_outputs.os, "replace", replace)
     with pytest.raises(_batch.BatchError) as failed:
         pair.commit()
     pair.discard()

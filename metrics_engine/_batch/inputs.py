@@ -36,16 +36,16 @@ __all__ = [
     "DEFAULT_MAX_LINE",
     "BatchError",
     "Calendar",
-    "_Lines",
-    "_Source",
-    "_locate",
-    "_os_reason",
-    "_skip_rest",
-    "_sources",
-    "_spool_stdin",
+    "InputLines",
+    "Source",
+    "check_sources",
     "line_reader",
     "load_calendar",
+    "locate",
+    "os_reason",
     "over_limit",
+    "skip_rest",
+    "spool_stdin",
     "too_long",
 ]
 
@@ -71,7 +71,7 @@ _GZIP_MAGIC: Final = b"\x1f\x8b"
 
 
 @dataclass(frozen=True, slots=True)
-class _Source:
+class Source:
     name: str  # as given on the command line ("-" for stdin)
     path: str | None  # None: a stream that can be read once (stdin, a pipe)
     packed: bool = False  # gzip: the file starts with its magic bytes (streams: sniffed on open)
@@ -89,7 +89,7 @@ class _Source:
         """The undecoded bytes of a read-once input: stdin, or a pipe opened now."""
         if self.pipe is not None:
             return open(self.pipe, "rb")  # closed by the reader
-        if sys.stdin is None:  # checked by _sources; a caller may have closed it since
+        if sys.stdin is None:  # checked by check_sources; a caller may have closed it since
             raise BatchError("cannot read input -: stdin is closed")
         return sys.stdin.buffer
 
@@ -137,7 +137,7 @@ def _sniffed(raw: IO[bytes]) -> IO[bytes]:
     return stream
 
 
-def _probe(name: str, path: str) -> _Source:
+def _probe(name: str, path: str) -> Source:
     """A file input, checked readable (and, when gzip, its first member readable)."""
     try:
         with open(path, "rb") as probe:
@@ -147,11 +147,11 @@ def _probe(name: str, path: str) -> _Source:
             with gzip.open(path, "rb") as unpacked:
                 unpacked.read(1)
     except (OSError, EOFError, gzip.BadGzipFile) as error:
-        raise BatchError(f"cannot read input {name}: {_os_reason(error)}") from None
-    return _Source(name, path, packed)
+        raise BatchError(f"cannot read input {name}: {os_reason(error)}") from None
+    return Source(name, path, packed)
 
 
-def _sources(paths: Sequence[str]) -> list[_Source]:
+def check_sources(paths: Sequence[str]) -> list[Source]:
     """Check that every input can be opened before any work starts."""
     if not paths:
         raise BatchError("expected at least one input file (or - for stdin), found none")
@@ -162,14 +162,14 @@ def _sources(paths: Sequence[str]) -> list[_Source]:
             if sys.stdin is None:
                 raise BatchError("cannot read input -: stdin is closed")
             _once(read_once, _stream_identity(None) or "-", name)
-            sources.append(_Source(name, None))
+            sources.append(Source(name, None))
             continue
         identity = _stream_identity(name)
         if identity is not None:
             # A pipe or process substitution can be read only once: probing it would lose
             # the bytes read, so it is treated like stdin (and spooled when read twice).
             _once(read_once, identity, name)
-            sources.append(_Source(name, None, pipe=name))
+            sources.append(Source(name, None, pipe=name))
             continue
         sources.append(_probe(name, name))
     return sources
@@ -202,23 +202,23 @@ def _stream_identity(name: str | None) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino)
 
 
-def _os_reason(error: BaseException) -> str:
+def os_reason(error: BaseException) -> str:
     if isinstance(error, OSError) and error.strerror:
         return error.strerror
     return str(error) or type(error).__name__
 
 
-class _Lines:
+class InputLines:
     """(ordinal, raw line) over all inputs, and the table that maps ordinals back."""
 
-    def __init__(self, sources: Sequence[_Source], max_line: int = DEFAULT_MAX_LINE) -> None:
+    def __init__(self, sources: Sequence[Source], max_line: int = DEFAULT_MAX_LINE) -> None:
         self.sources = sources
         self.max_line = max_line
         self.files: list[tuple[int, str]] = []  # (first ordinal, name), in order
         self.count = 0  # lines read so far (ordinals handed out)
 
     @contextlib.contextmanager
-    def reading(self, source: _Source) -> Iterator[IO[bytes]]:
+    def reading(self, source: Source) -> Iterator[IO[bytes]]:
         """One input, open; the caller numbers its lines from ``count + 1`` and updates
         ``count``. Read errors become :class:`BatchError`."""
         if source is self.sources[0]:
@@ -233,7 +233,7 @@ class _Lines:
                 if source.path is not None or source.pipe is not None:
                     stream.close()  # never stdin: it is not ours
         except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:
-            raise BatchError(f"cannot read input {source.name}: {_os_reason(error)}") from None
+            raise BatchError(f"cannot read input {source.name}: {os_reason(error)}") from None
 
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
         """Every line but blank ones (not events: skipped, not rejected, still numbered) and
@@ -245,7 +245,7 @@ class _Lines:
                 for ordinal, line in enumerate(iter(read, b""), self.count + 1):
                     self.count = ordinal
                     if len(line) > limit and over_limit(line, limit):
-                        _skip_rest(read, line)
+                        skip_rest(read, line)
                         continue
                     if line[0] != 0x7B and line.isspace():
                         continue
@@ -265,7 +265,7 @@ def over_limit(line: bytes, limit: int) -> bool:
     return size > limit
 
 
-def _skip_rest(read: Callable[[], bytes], chunk: bytes) -> None:
+def skip_rest(read: Callable[[], bytes], chunk: bytes) -> None:
     """Read on to the end of an over-long line, one bounded chunk at a time."""
     while not chunk.endswith(b"\n"):
         chunk = read()
@@ -281,7 +281,7 @@ def too_long(limit: int) -> str:
     )
 
 
-def _locate(files: Sequence[tuple[int, str]], ordinal: int) -> tuple[str, int]:
+def locate(files: Sequence[tuple[int, str]], ordinal: int) -> tuple[str, int]:
     """(file name, line number from 1) of a global ordinal."""
     lo, hi = 0, len(files) - 1
     while lo < hi:  # the last file whose first ordinal is <= ordinal
@@ -294,7 +294,7 @@ def _locate(files: Sequence[tuple[int, str]], ordinal: int) -> tuple[str, int]:
     return name, ordinal - first + 1
 
 
-def _spool_stdin(folder: str, source: _Source, number: int = 0) -> _Source:
+def spool_stdin(folder: str, source: Source, number: int = 0) -> Source:
     """A read-once input (stdin or a pipe) copied to a temp file, to be read twice."""
     if source.path is not None:
         return source
@@ -308,7 +308,7 @@ def _spool_stdin(folder: str, source: _Source, number: int = 0) -> _Source:
             if source.pipe is not None:
                 raw.close()
     except OSError as error:
-        raise BatchError(f"cannot read input {source.name}: {_os_reason(error)}") from None
+        raise BatchError(f"cannot read input {source.name}: {os_reason(error)}") from None
     return _probe(source.name, path)  # still compressed when it came gzipped
 
 
@@ -320,7 +320,7 @@ def _read_json_file(path: str, what: str) -> Any:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as error:
-        raise BatchError(f"cannot read {what} {path}: {_os_reason(error)}") from None
+        raise BatchError(f"cannot read {what} {path}: {os_reason(error)}") from None
     try:
         return json.loads(data)
     except ValueError as error:

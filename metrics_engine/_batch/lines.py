@@ -29,23 +29,23 @@ from metrics_engine._errors import MetricsEngineError
 from metrics_engine._events import id_text, parse_instant
 
 try:  # the optional extra ``fast``
-    import orjson as _orjson
+    import orjson
 except ImportError:  # pragma: no cover - exercised where orjson is absent
-    _orjson = None  # type: ignore[assignment,unused-ignore]
+    orjson = None  # type: ignore[assignment,unused-ignore]
 
 __all__ = [
-    "_PLAIN_AT",
-    "_RESCAN",
+    "PLAIN_AT",
+    "RESCAN",
     "Extracted",
-    "_LatestAt",
-    "_exact_latest_at",
-    "_extract_cheap",
-    "_extract_std",
-    "_orjson",
-    "_read_event_fast",
-    "_read_event_std",
-    "_std_loads",
+    "LatestAt",
+    "exact_latest_at",
+    "extract_cheap",
+    "extract_std",
     "json_backend",
+    "orjson",
+    "read_event_fast",
+    "read_event_std",
+    "std_loads",
 ]
 
 
@@ -54,12 +54,12 @@ __all__ = [
 
 def json_backend() -> str:
     """``"orjson"`` or ``"json"``: what reads lines. ``METRICS_ENGINE_JSON=json`` forces json."""
-    if _orjson is not None and os.environ.get("METRICS_ENGINE_JSON", "").lower() != "json":
+    if orjson is not None and os.environ.get("METRICS_ENGINE_JSON", "").lower() != "json":
         return "orjson"
     return "json"
 
 
-def _std_loads(line: bytes) -> Any:
+def std_loads(line: bytes) -> Any:
     return json.loads(line)
 
 
@@ -87,7 +87,7 @@ def _check_event(obj: Any) -> tuple[Any, str | None, str | None]:
         return None, None, error.detail
 
 
-def _read_event_std(line: bytes) -> tuple[Any, str | None, str | None]:
+def read_event_std(line: bytes) -> tuple[Any, str | None, str | None]:
     try:
         obj = json.loads(line)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
@@ -113,11 +113,11 @@ def _not_json(error: Exception) -> str:
     return f"not JSON: {error}"
 
 
-def _read_event_fast(line: bytes) -> tuple[Any, str | None, str | None]:
+def read_event_fast(line: bytes) -> tuple[Any, str | None, str | None]:
     try:
-        obj = _orjson.loads(line)
-    except _orjson.JSONDecodeError:
-        return _read_event_std(line)  # NaN, lone surrogates, BOM...: json decides
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return read_event_std(line)  # NaN, lone surrogates, BOM...: json decides
     if type(obj) is dict:
         case = obj.get("case")
         if type(case) is str:
@@ -126,7 +126,7 @@ def _read_event_fast(line: bytes) -> tuple[Any, str | None, str | None]:
             return obj, str(case), None
     # Not an event, or a case id orjson may have misread (an integer beyond 64 bits becomes
     # a float): json decides, and words the error.
-    return _read_event_std(line)
+    return read_event_std(line)
 
 
 # ====================================================================== extraction
@@ -151,11 +151,11 @@ def _extract_full(
     return key, at if type(at) is str else None, None, obj
 
 
-def _extract_std(line: bytes) -> Extracted:
-    return _extract_full(line, _read_event_std)
+def extract_std(line: bytes) -> Extracted:
+    return _extract_full(line, read_event_std)
 
 
-def _extract_cheap(line: bytes) -> Extracted:
+def extract_cheap(line: bytes) -> Extracted:
     """Case id and ``at`` without parsing the line; the full parser whenever in doubt.
 
     Why it cannot be fooled on a valid event: without ``\\u`` escapes a key is spelled
@@ -165,41 +165,41 @@ def _extract_cheap(line: bytes) -> Extracted:
     A line that is not JSON is found (and rejected) by the worker that parses it.
     """
     if b"\\u" in line:
-        return _extract_std(line)
+        return extract_std(line)
     i = line.find(b'"case"')
     if i < 0 or line.find(b'"case"', i + 6) >= 0:
-        return _extract_std(line)
+        return extract_std(line)
     match = _CASE_VALUE.match(line, i)
     if match is None:
-        return _extract_std(line)
+        return extract_std(line)
     number, text = match.groups()
     try:
         key = str(int(number)) if number is not None else text.decode()
     except UnicodeDecodeError:
-        return _extract_std(line)
+        return extract_std(line)
     at = None
     j = line.find(b'"at"')
     if j >= 0:
         if line.find(b'"at"', j + 4) >= 0:
-            return _extract_std(line)
+            return extract_std(line)
         found = _AT_VALUE.match(line, j)
         if found is not None:
             try:
                 at = found.group(1).decode()
             except UnicodeDecodeError:
-                return _extract_std(line)
+                return extract_std(line)
     return key, at, None, None
 
 
 # ====================================================================== latest ``at``
 
-_PLAIN_AT = re.compile(
+PLAIN_AT = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:Z|[+-][0-9]{2}:[0-9]{2})"
 )
-_RESCAN: Final = -(2**63)  # "the cheap answer is not sure": scan exactly
+RESCAN: Final = -(2**63)  # "the cheap answer is not sure": scan exactly
 
 
-class _LatestAt:
+class LatestAt:
     """The latest ``at`` of the input, at the cost of a string comparison per line.
 
     Within one offset spelling (``Z``, ``-05:00``...), ``YYYY-MM-DDTHH:MM:SS`` strings sort
@@ -213,7 +213,7 @@ class _LatestAt:
         self.by_offset: dict[str, list[Any]] = {}
         self._other: list[Any] | None = None  # [epoch second, line] for other spellings
 
-    # Noting an ``at`` is inlined in the hot loop, ``_batch._event_lines``: a plain spelling
+    # Noting an ``at`` is inlined in the hot loop, ``_batch.event_lines``: a plain spelling
     # updates ``by_offset`` by string comparison; any other goes to ``note_other``.
 
     def note_other(self, at: str, line: bytes) -> None:
@@ -226,13 +226,13 @@ class _LatestAt:
             self._other = [epoch, line]
 
     def result(self) -> int | None:
-        """Epoch second of the latest ``at`` of a real event; ``None``: no event; or _RESCAN."""
+        """Epoch second of the latest ``at`` of a real event; ``None``: no event; or RESCAN."""
         candidates: list[tuple[int, bytes]] = []
         for offset, (stamp, line) in self.by_offset.items():
             try:
                 candidates.append((parse_instant(stamp + offset, "at"), line))
             except MetricsEngineError:
-                return _RESCAN  # the latest string is no date (month 13...): look closer
+                return RESCAN  # the latest string is no date (month 13...): look closer
         if self._other is not None:
             candidates.append((self._other[0], self._other[1]))
         if not candidates:
@@ -241,12 +241,12 @@ class _LatestAt:
         for epoch, line in candidates:
             if epoch == latest and _event_at(line) == latest:
                 return latest
-        return _RESCAN
+        return RESCAN
 
 
 def _event_at(line: bytes) -> int | None:
     """The ``at`` of a line that is a real event (JSON object, usable case id), else None."""
-    obj, _, error = _read_event_std(line)
+    obj, _, error = read_event_std(line)
     if error is not None:
         return None
     try:
@@ -255,7 +255,7 @@ def _event_at(line: bytes) -> int | None:
         return None
 
 
-def _exact_latest_at(lines: Iterable[bytes]) -> int | None:
+def exact_latest_at(lines: Iterable[bytes]) -> int | None:
     latest: int | None = None
     for line in lines:
         at = _event_at(line)

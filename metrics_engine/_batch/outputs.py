@@ -21,11 +21,11 @@ import tempfile
 from collections.abc import Sequence
 from typing import IO, Any, Final, Literal
 
-from metrics_engine._batch_input import BatchError, _locate, _os_reason
-from metrics_engine._batch_lines import _orjson
-from metrics_engine._batch_signals import deferred
-from metrics_engine._batch_spill import _LINE_REJECT, Record
-from metrics_engine._batch_targets import Target, short_name, std_stream
+from metrics_engine._batch.inputs import BatchError, locate, os_reason
+from metrics_engine._batch.lines import orjson
+from metrics_engine._batch.signals import deferred
+from metrics_engine._batch.spill import LINE_REJECT, Record
+from metrics_engine._batch.targets import Target, short_name, std_stream
 from metrics_engine._columns import CASE_ID
 from metrics_engine._events import id_text
 from metrics_engine._metrics import CaseMetrics
@@ -37,12 +37,12 @@ __all__ = [
     "Output",
     "OutputFormat",
     "OutputPair",
-    "_RowEncoder",
-    "_dumps",
-    "_dumps_std",
-    "_reject_json",
-    "_utf8",
+    "RowEncoder",
+    "dumps",
+    "dumps_std",
     "open_output",
+    "reject_json",
+    "utf8",
 ]
 
 Absent = Literal["null", "zero"]
@@ -54,29 +54,29 @@ COLUMNS: Final = (CASE_ID, *FIELDS)
 _USERS: Final = tuple(name for name in FIELDS if name in USER_FIELDS)
 
 
-def _dumps_std(obj: Any) -> bytes:
+def dumps_std(obj: Any) -> bytes:
     # A lone surrogate (from a ``\udXXX`` escape in the input) cannot be UTF-8: it only ever
     # stands inside a JSON string here, where ``backslashreplace`` writes it as the JSON escape
     # ``\udXXX``. Every other character encodes as itself.
-    return _utf8(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+    return utf8(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
 
 
-def _utf8(text: str) -> bytes:
+def utf8(text: str) -> bytes:
     """UTF-8, a lone surrogate written as the six characters ``\\udXXX`` (never invalid)."""
     return text.encode("utf-8", "backslashreplace")
 
 
-def _dumps(obj: Any) -> bytes:
+def dumps(obj: Any) -> bytes:
     """Compact JSON, UTF-8; orjson and json give the same bytes for what we write."""
-    if _orjson is not None:
+    if orjson is not None:
         try:
-            return _orjson.dumps(obj)
+            return orjson.dumps(obj)
         except TypeError:  # an integer beyond 64 bits, a lone surrogate
             pass
-    return _dumps_std(obj)
+    return dumps_std(obj)
 
 
-class _RowEncoder:
+class RowEncoder:
     """Rows of :data:`COLUMNS`. Every id (the case, the users) is written as its text, so
     that each column holds one type (``17`` and ``"17"`` are one id); ``to_dict()`` in
     Python keeps ids as given."""
@@ -96,12 +96,12 @@ class _RowEncoder:
             if user is not None:
                 row[name] = id_text(user["id"], name)
         if not self.csv:
-            return _dumps(row) + b"\n"
+            return dumps(row) + b"\n"
         self._buffer.seek(0)
         self._buffer.truncate()
         self._writer.writerow([_csv_cell(value) for value in row.values()])
-        # CSV has no escapes: a lone surrogate is written as the text ``\udXXX`` (see _utf8).
-        return _utf8(self._buffer.getvalue())
+        # CSV has no escapes: a lone surrogate is written as the text ``\udXXX`` (see utf8).
+        return utf8(self._buffer.getvalue())
 
 
 def _csv_cell(value: object) -> object:
@@ -114,10 +114,10 @@ def _csv_cell(value: object) -> object:
     return value
 
 
-def _reject_json(record: Record, files: Sequence[tuple[int, str]]) -> bytes:
+def reject_json(record: Record, files: Sequence[tuple[int, str]]) -> bytes:
     ordinal, kind, payload = record
-    if kind == _LINE_REJECT:
-        name, number = _locate(files, ordinal)
+    if kind == LINE_REJECT:
+        name, number = locate(files, ordinal)
         obj: dict[str, Any] = {
             CASE_ID: None,
             "file": name,
@@ -126,7 +126,7 @@ def _reject_json(record: Record, files: Sequence[tuple[int, str]]) -> bytes:
         }
     else:
         case, where, index, error = json.loads(payload)
-        name, number = _locate(files, where)
+        name, number = locate(files, where)
         obj = {
             CASE_ID: id_text(case, "case"),
             "file": name,
@@ -134,7 +134,7 @@ def _reject_json(record: Record, files: Sequence[tuple[int, str]]) -> bytes:
             "index": index,
             "error": error,
         }
-    return _dumps_std(obj) + b"\n"
+    return dumps_std(obj) + b"\n"
 
 
 # ====================================================================== outputs
@@ -153,7 +153,7 @@ class _AtomicFile:
                 dir=folder, prefix=f".{short_name(folder, base)}.", suffix=".partial"
             )
         except OSError as error:
-            raise BatchError(f"cannot write {target.name}: {_os_reason(error)}") from None
+            raise BatchError(f"cannot write {target.name}: {os_reason(error)}") from None
         self.handle: IO[bytes] = os.fdopen(fd, "wb", buffering=1 << 20)
 
     def finish(self) -> None:
@@ -279,7 +279,7 @@ class OutputPair:
             output.discard()
 
     def failed(self, output: Output, error: OSError) -> BatchError:
-        return BatchError(f"cannot write {output.target.name}: {_os_reason(error)}; {self.left()}")
+        return BatchError(f"cannot write {output.target.name}: {os_reason(error)}; {self.left()}")
 
     def left(self) -> str:
         """What a user finds in the outputs, for a message about a run that stopped."""

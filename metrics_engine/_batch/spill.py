@@ -17,33 +17,33 @@ from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from typing import IO, Any, Final
 
-from metrics_engine._batch_input import BatchError, _os_reason
+from metrics_engine._batch.inputs import BatchError, os_reason
 
 __all__ = [
-    "_CASE_REJECT",
-    "_CASE_REPORT",
-    "_CHUNK_LINES",
-    "_LINE_REJECT",
-    "_ROW",
+    "CASE_REJECT",
+    "CASE_REPORT",
+    "CHUNK_LINES",
+    "LINE_REJECT",
+    "ROW",
+    "Partitions",
     "Record",
-    "_Partitions",
-    "_by_ordinal",
-    "_read_chunks",
-    "_read_records",
-    "_temp_error",
-    "_write_chunk",
-    "_write_records",
+    "by_ordinal",
+    "read_chunks",
+    "read_records",
+    "temp_error",
+    "write_chunk",
+    "write_records",
 ]
 
 # Record types. A record is (ordinal, type, payload bytes).
-_ROW: Final = 0  # payload: the encoded row, newline included
-_CASE_REJECT: Final = 1  # payload: JSON [case, line ordinal, index, error]
-_LINE_REJECT: Final = 2  # payload: the error text
-_CASE_REPORT: Final = 3  # payload: JSON of a validate report for one case
+ROW: Final = 0  # payload: the encoded row, newline included
+CASE_REJECT: Final = 1  # payload: JSON [case, line ordinal, index, error]
+LINE_REJECT: Final = 2  # payload: the error text
+CASE_REPORT: Final = 3  # payload: JSON of a validate report for one case
 Record = tuple[int, int, bytes]
-_by_ordinal = itemgetter(0)
+by_ordinal = itemgetter(0)
 
-_CHUNK_LINES: Final = 512  # lines buffered per partition before a write
+CHUNK_LINES: Final = 512  # lines buffered per partition before a write
 _LEN: Final = struct.Struct("<I")
 
 
@@ -52,13 +52,13 @@ _LEN: Final = struct.Struct("<I")
 # read back by the same interpreter that wrote them.
 
 
-def _write_chunk(handle: IO[bytes], items: list[Any]) -> None:
+def write_chunk(handle: IO[bytes], items: list[Any]) -> None:
     blob = marshal.dumps(items)
     handle.write(_LEN.pack(len(blob)))
     handle.write(blob)
 
 
-def _read_chunks(path: str) -> Iterator[list[Any]]:
+def read_chunks(path: str) -> Iterator[list[Any]]:
     with open(path, "rb", buffering=1 << 20) as handle:
         while True:
             head = handle.read(4)
@@ -68,24 +68,24 @@ def _read_chunks(path: str) -> Iterator[list[Any]]:
             yield marshal.loads(handle.read(size))
 
 
-def _read_records(path: str) -> Iterator[Record]:
-    for chunk in _read_chunks(path):
+def read_records(path: str) -> Iterator[Record]:
+    for chunk in read_chunks(path):
         yield from chunk
 
 
-def _write_records(path: str, records: Iterable[Record]) -> None:
+def write_records(path: str, records: Iterable[Record]) -> None:
     with open(path, "wb", buffering=1 << 20) as handle:
         chunk: list[Record] = []
         for record in records:
             chunk.append(record)
             if len(chunk) >= 1024:
-                _write_chunk(handle, chunk)
+                write_chunk(handle, chunk)
                 chunk = []
         if chunk:
-            _write_chunk(handle, chunk)
+            write_chunk(handle, chunk)
 
 
-class _Partitions:
+class Partitions:
     """P partition files, written by the parent, one buffer each, opened on first use."""
 
     def __init__(self, folder: str, count: int, salt: int = 0) -> None:
@@ -100,7 +100,7 @@ class _Partitions:
         index = zlib.crc32(key.encode("utf-8", "surrogatepass"), self.salt) % self.count
         buffer = self.buffers[index]
         buffer.append((ordinal, key, line))
-        if len(buffer) >= _CHUNK_LINES:
+        if len(buffer) >= CHUNK_LINES:
             self.flush(index)
 
     def flush(self, index: int) -> None:
@@ -108,9 +108,9 @@ class _Partitions:
             handle = self._handles[index]
             if handle is None:
                 handle = self._handles[index] = open(self.paths[index], "wb")  # noqa: SIM115
-            _write_chunk(handle, self.buffers[index])
+            write_chunk(handle, self.buffers[index])
         except OSError as error:
-            raise _temp_error(self.folder, error) from None
+            raise temp_error(self.folder, error) from None
         self.buffers[index] = []
 
     def close(self) -> list[tuple[str, int]]:
@@ -129,8 +129,8 @@ class _Partitions:
         return sorted(used, key=itemgetter(1), reverse=True)
 
 
-def _temp_error(folder: str, error: OSError) -> BatchError:
+def temp_error(folder: str, error: OSError) -> BatchError:
     return BatchError(
-        f"cannot write temporary files in {folder}: {_os_reason(error)} "
+        f"cannot write temporary files in {folder}: {os_reason(error)} "
         "(TMPDIR chooses where they go)"
     )

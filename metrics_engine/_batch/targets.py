@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Final, Literal
 
-from metrics_engine._batch_input import BatchError, _os_reason
+from metrics_engine._batch.inputs import BatchError, os_reason
 
 __all__ = ["Target", "plan_outputs", "short_name", "std_stream"]
 
@@ -138,7 +138,7 @@ def _plan(
     except FileNotFoundError:
         st = None
     except OSError as error:
-        raise BatchError(f"cannot write {label}: {_os_reason(error)}") from None
+        raise BatchError(f"cannot write {label}: {os_reason(error)}") from None
     if st is not None:
         identity = _identity(st)
         if identity is not None and identity in inputs:

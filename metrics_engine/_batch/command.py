@@ -1,0 +1,185 @@
+"""``metrics-engine compute`` and ``validate`` from start to end: options in, outputs written
+and committed (or nothing, when the run fails or is interrupted), a summary out."""
+
+from __future__ import annotations
+
+import json
+from typing import IO
+
+from metrics_engine._batch.cases import Job, iso
+from metrics_engine._batch.grouped import run_grouped
+from metrics_engine._batch.inputs import check_sources, locate
+from metrics_engine._batch.interleaved import run_interleaved
+from metrics_engine._batch.lines import json_backend
+from metrics_engine._batch.options import (
+    ComputeOptions,
+    Summary,
+    ValidateOptions,
+    ValidateSummary,
+    holidays_version,
+    parse_as_of,
+    plural,
+    resolve_workers,
+)
+from metrics_engine._batch.outputs import (
+    COLUMNS,
+    Output,
+    OutputPair,
+    open_output,
+    reject_json,
+    utf8,
+)
+from metrics_engine._batch.run import Run
+from metrics_engine._batch.signals import Interrupted, deferred
+from metrics_engine._batch.spill import LINE_REJECT, ROW
+from metrics_engine._batch.targets import plan_outputs
+
+__all__ = ["run_compute", "run_validate"]
+
+
+def _interrupted(caught: KeyboardInterrupt, pair: OutputPair | None) -> Interrupted:
+    """The interruption, saying what had been written when it came."""
+    return Interrupted.of(caught, pair.left() if pair is not None else "nothing was written")
+
+
+def run_compute(options: ComputeOptions) -> Summary:
+    """``metrics-engine compute``: rows and rejects; raises :class:`BatchError` (exit 2).
+
+    Every output is checked before any input is read; both are committed together at the
+    end (see ``_batch_output.OutputPair``). Interrupted, it raises :class:`Interrupted`
+    saying what was written.
+    """
+    workers = resolve_workers(options.workers)
+    as_of = parse_as_of(options.as_of)
+    sources = check_sources(options.inputs)
+    targets = plan_outputs(options.out, options.rejects, [*options.inputs, *options.other_inputs])
+    job = Job(
+        mode="compute",
+        fast=json_backend() == "orjson",
+        calendar=options.calendar,
+        rules=options.rules,
+        strict=not options.lenient,
+        absent=options.absent,
+        csv=options.format == "csv",
+        tuning=options.tuning,
+    )
+    run: Run | None = None
+    opened: list[Output] = []
+    pair: OutputPair | None = None
+    late: KeyboardInterrupt | None = None
+    try:
+        with deferred():  # a signal now would leave a temp file not yet on the lists
+            run = Run(job, workers, options.quiet, options.max_line_bytes, options.hooks)
+            for target in targets:
+                opened.append(open_output(target, run.folder))
+            pair = OutputPair(*opened)
+        mode = run_grouped if options.grouped else run_interleaved
+        records, lines, as_of = mode(run, sources, as_of, options.as_of is None)
+        run.stop_pool()  # nothing left for the workers (and no thread to take a signal)
+        write_row, write_reject = pair.write_row, pair.write_reject
+        if job.csv:
+            write_row((",".join(COLUMNS) + "\n").encode())
+        rows = 0
+        for record in records:
+            if record[1] == ROW:
+                write_row(record[2])
+                rows += 1
+            else:
+                write_reject(reject_json(record, lines.files))
+        assert rows == run.counts.rows
+        run.progress.clear()
+        pair.commit()
+    except KeyboardInterrupt as caught:
+        raise _interrupted(caught, pair) from None
+    finally:
+        while True:  # a signal may cut this short, once (see _batch_signals): run it again
+            try:
+                for output in opened:
+                    output.discard()
+                if run is not None:
+                    run.close()
+                break
+            except KeyboardInterrupt as caught:
+                late = _interrupted(caught, pair)
+        if late is not None:
+            raise late
+    assert run is not None
+    counts = run.counts
+    return Summary(
+        cases=counts.cases,
+        events=counts.events,
+        rows=counts.rows,
+        case_rejects=counts.case_rejects,
+        line_rejects=counts.line_rejects,
+        as_of=None if as_of is None else iso(as_of),
+        holidays_version=holidays_version(),
+        not_created=counts.not_created,
+        skipped_events=counts.skipped,
+    )
+
+
+def run_validate(options: ValidateOptions, stdout: IO[str]) -> ValidateSummary:
+    """``metrics-engine validate``: a report per case and every problem, by file and line."""
+    workers = resolve_workers(options.workers)
+    sources = check_sources(options.inputs)
+    job = Job(
+        mode="validate",
+        fast=json_backend() == "orjson",
+        strict=not options.lenient,
+        rules=options.rules,
+        tuning=options.tuning,
+    )
+    run: Run | None = None
+    cases_with_problems = 0
+    late: KeyboardInterrupt | None = None
+
+    def write(text: str) -> None:  # a lone surrogate (a case id, a name) as \udXXX text
+        stdout.write(utf8(text).decode())
+
+    try:
+        with deferred():  # see run_compute
+            run = Run(job, workers, options.quiet, options.max_line_bytes, options.hooks)
+        records, lines, _ = run_interleaved(run, sources, None, track_at=False)
+        for ordinal, kind, payload in records:
+            if kind == LINE_REJECT:
+                name, number = locate(lines.files, ordinal)
+                write(f"{name}:{number}: {payload.decode()}\n")
+                continue
+            report = json.loads(payload)
+            problems = report["problems"]
+            cases_with_problems += bool(problems)
+            if options.quiet and not problems:
+                continue
+            kinds = ", ".join(f"{kind} {count}" for kind, count in report["kinds"].items())
+            verdict = "ok" if not problems else plural(len(problems), "problem")
+            write(
+                f"case {json.dumps(report['case'], ensure_ascii=False)}: {report['events']} "
+                f"events ({kinds}), first {report['first'] or '-'}, last "
+                f"{report['last'] or '-'}: {verdict}\n"
+            )
+            for where, index, detail in problems:
+                name, number = locate(lines.files, where)
+                write(f"  {name}:{number}: event {index}: {detail}\n")
+    except KeyboardInterrupt as caught:
+        raise _interrupted(caught, None) from None
+    finally:
+        while True:  # a signal may cut this short, once (see _batch_signals): run it again
+            try:
+                if run is not None:
+                    run.close()
+                break
+            except KeyboardInterrupt as caught:
+                late = _interrupted(caught, None)
+        if late is not None:
+            raise late
+    assert run is not None
+    counts = run.counts
+    return ValidateSummary(
+        files=len(sources),
+        lines=lines.count,
+        cases=counts.cases,
+        events=counts.events,
+        bad_lines=counts.line_rejects,
+        problems=counts.problems,
+        cases_with_problems=cases_with_problems,
+    )
