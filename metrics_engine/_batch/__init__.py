@@ -54,7 +54,6 @@ Outputs are committed only at the very end, once the run has succeeded (see ``ou
 from __future__ import annotations
 
 from metrics_engine._batch.command import run_compute, run_validate
-from metrics_engine._batch.grouped import NotGroupedError
 from metrics_engine._batch.inputs import DEFAULT_MAX_LINE, BatchError, load_calendar
 from metrics_engine._batch.lines import json_backend
 from metrics_engine._batch.options import (
@@ -75,7 +74,6 @@ __all__ = [
     "ComputeOptions",
     "Hooks",
     "Interrupted",
-    "NotGroupedError",
     "Summary",
     "Tuning",
     "ValidateOptions",

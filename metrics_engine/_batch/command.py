@@ -4,6 +4,7 @@ and committed (or nothing, when the run fails or is interrupted), a summary out.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import IO
 
 from metrics_engine._batch.cases import Job, iso
@@ -42,11 +43,31 @@ def _interrupted(caught: KeyboardInterrupt, pair: OutputPair | None) -> Interrup
     return Interrupted.of(caught, pair.left() if pair is not None else "nothing was written")
 
 
+def _clean_up(run: Run | None, opened: Sequence[Output], pair: OutputPair | None) -> None:
+    """Discard the outputs not committed, end the workers, remove the temp folder.
+
+    A signal may cut this short, once (see ``signals``): it is then run again, and the
+    interruption raised once it is done.
+    """
+    late: Interrupted | None = None
+    while True:
+        try:
+            for output in opened:
+                output.discard()
+            if run is not None:
+                run.close()
+            break
+        except KeyboardInterrupt as caught:
+            late = _interrupted(caught, pair)
+    if late is not None:
+        raise late
+
+
 def run_compute(options: ComputeOptions) -> Summary:
     """``metrics-engine compute``: rows and rejects; raises :class:`BatchError` (exit 2).
 
     Every output is checked before any input is read; both are committed together at the
-    end (see ``_batch_output.OutputPair``). Interrupted, it raises :class:`Interrupted`
+    end (see ``outputs.OutputPair``). Interrupted, it raises :class:`Interrupted`
     saying what was written.
     """
     workers = resolve_workers(options.workers)
@@ -66,7 +87,6 @@ def run_compute(options: ComputeOptions) -> Summary:
     run: Run | None = None
     opened: list[Output] = []
     pair: OutputPair | None = None
-    late: KeyboardInterrupt | None = None
     try:
         with deferred():  # a signal now would leave a temp file not yet on the lists
             run = Run(job, workers, options.quiet, options.max_line_bytes, options.hooks)
@@ -92,17 +112,7 @@ def run_compute(options: ComputeOptions) -> Summary:
     except KeyboardInterrupt as caught:
         raise _interrupted(caught, pair) from None
     finally:
-        while True:  # a signal may cut this short, once (see _batch_signals): run it again
-            try:
-                for output in opened:
-                    output.discard()
-                if run is not None:
-                    run.close()
-                break
-            except KeyboardInterrupt as caught:
-                late = _interrupted(caught, pair)
-        if late is not None:
-            raise late
+        _clean_up(run, opened, pair)
     assert run is not None
     counts = run.counts
     return Summary(
@@ -131,7 +141,6 @@ def run_validate(options: ValidateOptions, stdout: IO[str]) -> ValidateSummary:
     )
     run: Run | None = None
     cases_with_problems = 0
-    late: KeyboardInterrupt | None = None
 
     def write(text: str) -> None:  # a lone surrogate (a case id, a name) as \udXXX text
         stdout.write(utf8(text).decode())
@@ -163,15 +172,7 @@ def run_validate(options: ValidateOptions, stdout: IO[str]) -> ValidateSummary:
     except KeyboardInterrupt as caught:
         raise _interrupted(caught, None) from None
     finally:
-        while True:  # a signal may cut this short, once (see _batch_signals): run it again
-            try:
-                if run is not None:
-                    run.close()
-                break
-            except KeyboardInterrupt as caught:
-                late = _interrupted(caught, None)
-        if late is not None:
-            raise late
+        _clean_up(run, (), None)
     assert run is not None
     counts = run.counts
     return ValidateSummary(

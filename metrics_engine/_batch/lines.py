@@ -4,7 +4,7 @@ Reading: ``orjson`` when it is installed (the optional extra ``fast``), else ``j
 ``METRICS_ENGINE_JSON=json`` forces json. With ``orjson``, results are identical to the stdlib
 path by construction: anything orjson refuses is re-read with ``json``; orjson reads integers
 beyond 64 bits as floats, which the library refuses for every id and value, so a case that
-fails is re-read with ``json`` before it is rejected (see ``_batch``).
+fails is re-read with ``json`` before it is rejected (see ``cases``).
 
 The parent needs only a line's case id and ``at``: with orjson a full parse is the cheapest
 way to them; without it, a pinned-down byte search that falls back to ``json`` whenever it
@@ -213,7 +213,7 @@ class LatestAt:
         self.by_offset: dict[str, list[Any]] = {}
         self._other: list[Any] | None = None  # [epoch second, line] for other spellings
 
-    # Noting an ``at`` is inlined in the hot loop, ``_batch.event_lines``: a plain spelling
+    # Noting an ``at`` is inlined in the hot loop, ``scan.event_lines``: a plain spelling
     # updates ``by_offset`` by string comparison; any other goes to ``note_other``.
 
     def note_other(self, at: str, line: bytes) -> None:

@@ -46,7 +46,7 @@ class Tuning:
     batch_lines: int = 4000  # grouped mode: lines per batch sent to a worker
     #: Interleaved mode: lines rejected by the parent are spilled to disk beyond this many.
     parent_rejects_in_memory: int = 65536
-    #: A line longer than this is handled apart (see event_lines); events are ~200 bytes.
+    #: A line longer than this is handled apart (see ``scan``); events are ~200 bytes.
     long_line: int = 64 * 1024
 
 

@@ -1,10 +1,11 @@
 """Records and the temp files that hold them (batch layer): chunks, partitions by case.
 
 Everything that leaves a worker is a *record* ``(ordinal, type, payload)``: a row, a rejected
-case or a rejected line (see ``_batch``). Temp files hold marshal'ed lists of them, or of
-``(ordinal, case id text, raw line)`` lines in a partition file: length-prefixed chunks, fast
-to write and read, and only ever read back by the same interpreter that wrote them. A line
-goes to partition ``zlib.crc32(case id text, salt) % count``, so each case lies in one file.
+case or a rejected line (see the package docstring). Temp files hold marshal'ed lists of
+them, or of ``(ordinal, case id text, raw line)`` lines in a partition file: length-prefixed
+chunks, fast to write and read, and only ever read back by the same interpreter that wrote
+them. A line goes to partition ``zlib.crc32(case id text, salt) % count``, so each case lies
+in one file.
 """
 
 from __future__ import annotations
