@@ -149,6 +149,10 @@ def run_validate(options: ValidateOptions, stdout: IO[str]) -> ValidateSummary:
         with deferred():  # see run_compute
             run = Run(job, workers, options.quiet, options.max_line_bytes, options.hooks)
         records, lines, _ = run_interleaved(run, sources, None, track_at=False)
+        # Nothing left for the workers: they end now, of their own accord. (Ended by the
+        # clean-up instead, a worker may leave before the pool has said goodbye to it, and
+        # the pool's write to its closed pipe raises SIGPIPE: a clean run exited 141.)
+        run.stop_pool()
         for ordinal, kind, payload in records:
             if kind == LINE_REJECT:
                 name, number = locate(lines.files, ordinal)
