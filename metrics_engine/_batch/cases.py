@@ -107,79 +107,6 @@ def _reread_std(lines: CaseLines, ordinals: list[int], events: list[Any]) -> lis
     return again
 
 
-def _compute_case(
-    job: Job, as_of: int | None, lines: CaseLines, parsed: list[Any] | None, encoder: RowEncoder
-) -> tuple[list[Record], Counts]:
-    """One case through the per-case function (the one Spark and ``compute_batch`` use): a
-    row, a reject pointing at the offending line, or a case not yet created at ``as_of``."""
-    records: list[Record] = []
-    counts = Counts()
-    events, ordinals = _read_case(job, lines, parsed, records, counts)
-    if not events:
-        return records, counts
-    counts.cases = 1
-    outcome = compute_case(
-        events, calendar=job.calendar, as_of=as_of, strict=job.strict, rules=job.rules
-    )
-    if outcome.error is not None and job.fast:  # orjson reads huge integers as floats
-        events = _reread_std(lines, ordinals, events)
-        outcome = compute_case(
-            events, calendar=job.calendar, as_of=as_of, strict=job.strict, rules=job.rules
-        )
-    first = ordinals[0]
-    if outcome.metrics is not None:
-        records.append((first, ROW, encoder.encode(events[0]["case"], outcome.metrics)))
-        counts.rows = 1
-        counts.skipped = outcome.metrics.skipped_events
-    elif outcome.not_created:
-        counts.not_created = 1
-    else:
-        index = outcome.index
-        where = ordinals[index] if index is not None and 0 <= index < len(ordinals) else first
-        payload = dumps([events[0]["case"], where, index, outcome.detail])
-        # Keyed by the line it points at: rejects read in file order. (Still inside the
-        # case's span of lines, which grouped mode relies on.)
-        records.append((where, CASE_REJECT, payload))
-        counts.case_rejects = 1
-    return records, counts
-
-
-def _validate_case(
-    job: Job, lines: CaseLines, parsed: list[Any] | None
-) -> tuple[list[Record], Counts]:
-    """A case's summary and every problem in it, by line (``metrics-engine validate``): the
-    same replay loop as ``compute``, with the same rules, recording every problem."""
-    records: list[Record] = []
-    counts = Counts()
-    events, ordinals = _read_case(job, lines, parsed, records, counts)
-    if not events:
-        return records, counts
-    counts.cases = 1
-    kinds: Counter[str] = Counter()
-    for event in events:
-        kind = event.get("event")
-        kinds[kind if isinstance(kind, str) else json.dumps(kind)] += 1
-    found = validate_case(events, strict=job.strict, rules=job.rules)
-    problems = [
-        (ordinals[problem.index] if problem.index is not None else ordinals[0], problem.index,
-         problem.detail)
-        for problem in found.problems
-    ]  # fmt: skip
-    problems.sort(key=itemgetter(0, 1))  # by line, as a reader goes through the file
-    counts.problems = len(problems)
-    instants = found.instants
-    report = {
-        "case": events[0]["case"],
-        "events": len(events),
-        "kinds": dict(sorted(kinds.items())),
-        "first": iso(min(instants)) if instants else None,
-        "last": iso(max(instants)) if instants else None,
-        "problems": problems,
-    }
-    records.append((ordinals[0], CASE_REPORT, dumps_std(report)))
-    return records, counts
-
-
 def iso(epoch_second: int) -> str:
     return datetime.fromtimestamp(epoch_second, UTC).isoformat(timespec="seconds")
 
@@ -193,9 +120,80 @@ class CaseRunner:
         self.encoder = RowEncoder(job.absent, job.csv)
 
     def run(self, lines: CaseLines, parsed: list[Any] | None = None) -> tuple[list[Record], Counts]:
-        if self.job.mode == "validate":
-            return _validate_case(self.job, lines, parsed)
-        return _compute_case(self.job, self.as_of, lines, parsed, self.encoder)
+        """A case's records (its row, report or reject; its lines that are no events), counted."""
+        records: list[Record] = []
+        counts = Counts()
+        events, ordinals = _read_case(self.job, lines, parsed, records, counts)
+        if events:
+            counts.cases = 1
+            if self.job.mode == "validate":
+                self._validate(events, ordinals, records, counts)
+            else:
+                self._compute(lines, events, ordinals, records, counts)
+        return records, counts
+
+    def _compute(
+        self,
+        lines: CaseLines,
+        events: list[Any],
+        ordinals: list[int],
+        records: list[Record],
+        counts: Counts,
+    ) -> None:
+        """One case through the per-case function (the one Spark and ``compute_batch`` use):
+        a row, a reject pointing at the offending line, or a case not yet created at ``as_of``."""
+        job = self.job
+        outcome = compute_case(
+            events, calendar=job.calendar, as_of=self.as_of, strict=job.strict, rules=job.rules
+        )
+        if outcome.error is not None and job.fast:  # orjson reads huge integers as floats
+            events = _reread_std(lines, ordinals, events)
+            outcome = compute_case(
+                events, calendar=job.calendar, as_of=self.as_of, strict=job.strict, rules=job.rules
+            )
+        first = ordinals[0]
+        if outcome.metrics is not None:
+            records.append((first, ROW, self.encoder.encode(events[0]["case"], outcome.metrics)))
+            counts.rows = 1
+            counts.skipped = outcome.metrics.skipped_events
+        elif outcome.not_created:
+            counts.not_created = 1
+        else:
+            index = outcome.index
+            where = ordinals[index] if index is not None and 0 <= index < len(ordinals) else first
+            payload = dumps([events[0]["case"], where, index, outcome.detail])
+            # Keyed by the line it points at: rejects read in file order. (Still inside the
+            # case's span of lines, which grouped mode relies on.)
+            records.append((where, CASE_REJECT, payload))
+            counts.case_rejects = 1
+
+    def _validate(
+        self, events: list[Any], ordinals: list[int], records: list[Record], counts: Counts
+    ) -> None:
+        """A case's summary and every problem in it, by line (``metrics-engine validate``):
+        the same replay loop as ``compute``, with the same rules, recording every problem."""
+        kinds: Counter[str] = Counter()
+        for event in events:
+            kind = event.get("event")
+            kinds[kind if isinstance(kind, str) else json.dumps(kind)] += 1
+        found = validate_case(events, strict=self.job.strict, rules=self.job.rules)
+        problems = [
+            (ordinals[problem.index] if problem.index is not None else ordinals[0], problem.index,
+             problem.detail)
+            for problem in found.problems
+        ]  # fmt: skip
+        problems.sort(key=itemgetter(0, 1))  # by line, as a reader goes through the file
+        counts.problems = len(problems)
+        instants = found.instants
+        report = {
+            "case": events[0]["case"],
+            "events": len(events),
+            "kinds": dict(sorted(kinds.items())),
+            "first": iso(min(instants)) if instants else None,
+            "last": iso(max(instants)) if instants else None,
+            "problems": problems,
+        }
+        records.append((ordinals[0], CASE_REPORT, dumps_std(report)))
 
 
 # The job of this worker process, set once by the pool initializer (or by the parent when
