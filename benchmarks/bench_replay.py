@@ -52,15 +52,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def build_name() -> str:
-    """Which build of metrics_engine this process runs, and with which decoder."""
+    """Which build of metrics_engine runs, with which decoder, in which environment."""
     try:
-        import msgspec
+        import msgspec  # noqa: F401
 
-        decoder = f"msgspec {msgspec.__version__}"
+        decoder = "msgspec"
     except ImportError:
         decoder = "no msgspec"
-    build = "compiled" if getattr(me, "COMPILED", False) else "pure Python"
-    return f"{build}, {decoder}"
+    build = "compiled" if getattr(me, "COMPILED", False) else "pure"
+    return f"{build}, {decoder} ({Path(sys.prefix).name})"
 
 
 def measure(cases_count: int, repeats: int, profile: str | None) -> dict[str, Any]:
