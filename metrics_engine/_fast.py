@@ -46,6 +46,7 @@ from metrics_engine._events import (
 from metrics_engine._metrics import CalendarLike, CaseMetrics
 from metrics_engine._replay import CaseReplay, _from_epoch, _iso, parse_as_of
 from metrics_engine._rules import Rules
+from metrics_engine._sla_spec import SlaPolicies, SlaPolicy
 
 try:  # the optional extra ``fast``
     from metrics_engine._fast_structs import (
@@ -71,6 +72,7 @@ def compute_metrics_from_lines(
     as_of: str | datetime | None = None,
     strict: bool = True,
     rules: Rules = Rules(),  # noqa: B008 - Rules is frozen, so a shared default is safe
+    sla: SlaPolicy | SlaPolicies | None = None,
 ) -> CaseMetrics:
     """The metrics of one case from its events as JSON text, one event per line.
 
@@ -80,7 +82,7 @@ def compute_metrics_from_lines(
     gives for the lines decoded with ``json.loads``; a line that is not JSON is an
     :class:`EventError` at its index. Faster with msgspec installed (the extra ``fast``).
     """
-    replay = _LineReplay(calendar=calendar, strict=strict, rules=rules)
+    replay = _LineReplay(calendar=calendar, strict=strict, rules=rules, sla=sla)
     limit = None if as_of is None else parse_as_of(as_of)
     replay._feed(_event_lines(lines), limit=limit)
     if limit is not None and replay._created_after(limit):

@@ -26,7 +26,7 @@ import metrics_engine as me
 from metrics_engine import _events, _fast
 from metrics_engine._events import parse_event
 from metrics_engine._fast import _fast_event
-from metrics_engine.testing import event_streams
+from metrics_engine.testing import event_streams, sla_policies
 from tests.breakage import break_stream
 
 needs_msgspec = pytest.mark.skipif(
@@ -121,6 +121,18 @@ def test_lines_give_what_compute_metrics_gives(
     options: dict[str, Any] = {"strict": strict, "rules": rules, "as_of": as_of}
     expected = verdict(lambda: me.compute_metrics(events, **options))
     assert verdict(lambda: me.compute_metrics_from_lines(lines, **options)) == expected
+
+
+@given(events=event_streams(max_events=20, sla=True), policy=sla_policies(business=False))
+def test_sla_clocks_are_the_same(events: list[dict[str, Any]], policy: dict[str, Any]) -> None:
+    read = me.SlaPolicy.from_dict if "targets" in policy else me.SlaPolicies.from_dict
+    sla = read(policy)
+    lines = [dumps(event) for event in events]
+    expected = verdict(lambda: me.compute_metrics(events, sla=sla))
+    found = verdict(lambda: me.compute_metrics_from_lines(lines, sla=sla))
+    assert found == expected
+    if expected[0] == "metrics":
+        assert found[1].sla == expected[1].sla
 
 
 def test_a_calendar_and_every_input_form() -> None:
