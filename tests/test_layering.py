@@ -23,7 +23,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "metrics_engine"
 
 class Rule(NamedTuple):
     pattern: str  # a dotted module path inside the package, shell-style
-    layer: int  # lower = lower layer; imports go strictly down
+    layer: float  # lower = lower layer; imports go strictly down (2.5 fits between 2 and 3)
     io: bool = False  # may it touch files, streams, processes, the clock?
 
 
