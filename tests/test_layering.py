@@ -41,6 +41,7 @@ RULES: tuple[Rule, ...] = (
     Rule("_calendar", 2),
     Rule("_state", 2),
     Rule("_saved_values", 2),
+    Rule("_saved_case", 2.5),  # the case part of a saved state, read for _saved_state
     Rule("_saved_state", 3),
     Rule("_sla_spec", 2),
     Rule("_sla*", 3),
