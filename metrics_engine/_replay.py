@@ -25,8 +25,9 @@ from metrics_engine._foreign import plain_event
 from metrics_engine._metrics import CaseMetrics, build_metrics
 from metrics_engine._rules import Rules
 from metrics_engine._saved_state import STATE_VERSION, SavedReplay, read_state, write_state
-from metrics_engine._sla import SlaRecord, check_sla_values, measure_clocks
+from metrics_engine._sla import measure_clocks
 from metrics_engine._sla_output import CaseSla, case_sla
+from metrics_engine._sla_record import SlaRecord, check_sla_values
 from metrics_engine._sla_spec import SlaPolicies, SlaPolicy, check_sla_option, require_calendar
 from metrics_engine._state import CaseState
 

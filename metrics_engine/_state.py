@@ -11,7 +11,7 @@ records *facts*, never derived numbers and never copies of events:
   customer waits (status type NEW/OPEN), agent waits (PENDING) — plus the start of each
   span still running, and the team timeline (for per-team calendars);
 - snapshots taken at each resolution (replies, agent replies, distinct assignees so far);
-- what the SLA clocks read (docs/sla.md), laid out in ``_sla``: a *condition row* for each
+- what the SLA clocks read (docs/sla.md), laid out in ``_sla_record``: a *condition row* for each
   event that changed the status, the priority or the ``sla`` (creation included), and the
   *reply cycles* with the rows in force when each opened and closed. Never a policy.
 
@@ -191,7 +191,7 @@ class CaseState:
     customer_waits: list[Span]
     agent_waits: list[Span]
     team_segments: list[list[int | str | None]]  # [start, team id as text or None]
-    # what the SLA clocks read (rows laid out in _sla; None: restored from an old state)
+    # what the SLA clocks read (rows laid out in _sla_record; None: restored from an old state)
     sla_conditions: list[list[Any]] | None
     sla_cycles: list[list[Any]] | None
     sla_deferred: bool  # a reply cycle waits for the next reopen

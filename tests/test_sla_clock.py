@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._errors import EventError
-from metrics_engine._sla import SlaRecord, measure_clocks
+from metrics_engine._sla import measure_clocks
 from metrics_engine._sla_output import CaseSla, case_sla
+from metrics_engine._sla_record import SlaRecord
 from metrics_engine._sla_spec import SlaPolicies, SlaPolicy, SlaPolicyError
 
 GOLD = {
