@@ -38,14 +38,8 @@ from metrics_engine._sla_record import (
     SlaRecord,
     _Case,
 )
-from metrics_engine._sla_spec import (
-    METRIC_TYPES,
-    Goal,
-    SlaPolicies,
-    SlaPolicy,
-    SlaTarget,
-    require_calendar,
-)
+from metrics_engine._sla_spec import SlaPolicies, SlaPolicy, require_calendar
+from metrics_engine._sla_target import METRIC_TYPES, Goal, SlaTarget
 
 __all__ = ["Clock", "measure_clocks"]
 

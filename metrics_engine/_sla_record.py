@@ -22,7 +22,8 @@ from typing import Any, Final, NamedTuple
 
 from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._errors import MetricsEngineError
-from metrics_engine._sla_spec import METRIC_TYPES, Goal, Goals, SlaPolicies, SlaPolicy
+from metrics_engine._sla_spec import SlaPolicies, SlaPolicy
+from metrics_engine._sla_target import METRIC_TYPES, Goal, Goals
 
 __all__ = ["CYCLE", "SlaRecord", "check_sla_values", "default_sla_active"]
 

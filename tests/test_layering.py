@@ -43,6 +43,7 @@ RULES: tuple[Rule, ...] = (
     Rule("_saved_values", 2),
     Rule("_saved_case", 2.5),  # the case part of a saved state, read for _saved_state
     Rule("_saved_state", 3),
+    Rule("_sla_target", 1.5),  # one SLA target, read for the policies of _sla_spec
     Rule("_sla_spec", 2),
     Rule("_sla_record", 2.5),  # the SLA record and one read of it with a policy, for _sla
     Rule("_sla*", 3),
