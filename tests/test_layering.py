@@ -38,6 +38,7 @@ RULES: tuple[Rule, ...] = (
     Rule("_kayako_sla", 1),
     Rule("_rules", 1),
     Rule("_output", 1),
+    Rule("_calendar_index", 1.5),  # the open-seconds time line, built for _calendar
     Rule("_calendar", 2),
     Rule("_state", 2),
     Rule("_saved_values", 2),
