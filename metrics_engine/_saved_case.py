@@ -26,7 +26,8 @@ from metrics_engine._saved_values import (
     ordered,
     plain,
 )
-from metrics_engine._state import _RESOLVED, _WAIT_SIDE, CaseState
+from metrics_engine._state import CaseState
+from metrics_engine._state_slots import _RESOLVED, _WAIT_SIDE
 
 _OLD_CASE_KEYS: Final = tuple(name for name in CASE_KINDS if name not in SLA_KEYS)
 

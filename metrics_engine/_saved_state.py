@@ -44,7 +44,8 @@ from metrics_engine._saved_values import (
     show,
     text_map,
 )
-from metrics_engine._state import _WAIT_SIDE, CaseState
+from metrics_engine._state import CaseState
+from metrics_engine._state_slots import _WAIT_SIDE
 
 __all__ = ["STATE_FORMAT", "STATE_VERSION", "SavedReplay", "read_state", "write_state"]
 

@@ -33,96 +33,24 @@ same thing everywhere:
 A resolution is the move from an unresolved status type to COMPLETED/CLOSED; a reopen the
 move back. A resolution closes an open response span without recording it; a reopen moves
 the start of an open span to the reopen.
+
+The names of a state's slots, and the tables of status types (resolved, the side that waits,
+SLA-active by default), are in ``_state_slots``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from metrics_engine._events import SYSTEM, Actor, Event, Status, StatusType, Value
 from metrics_engine._rules import Rules
+from metrics_engine._state_slots import _RESOLVED, _SLA_ACTIVE_TYPES, _SLOTS, _WAIT_SIDE, WaitSide
 
 __all__ = ["CaseState"]
 
-_RESOLVED: Final = frozenset({"COMPLETED", "CLOSED"})
-#: Which side waits while the case has a status type (docs/metrics.md, "Waits").
-WaitSide = Literal["customer", "agent"]
-_WAIT_SIDE: Final[dict[StatusType, WaitSide | None]] = {
-    "NEW": "customer",
-    "OPEN": "customer",
-    "PENDING": "agent",
-    "COMPLETED": None,
-    "CLOSED": None,
-}
 _REOPENED: Final = Status("OPEN", "OPEN")
-#: Status types whose statuses run the SLA clocks unless they say otherwise (docs/sla.md).
-_SLA_ACTIVE_TYPES: Final = frozenset({"NEW", "OPEN"})
 
 Span = list[int]  # [start, end] in epoch seconds; a list so that it survives JSON unchanged
-
-
-#: Every attribute of a state, and so every key of its saved form. A module constant rather
-#: than a read of ``__slots__`` through the class, which a compiled build cannot do.
-_SLOTS: Final = (
-    "agent_replies_at_resolution",
-    "agent_reply_count",
-    "agent_touch_count",
-    "agent_updated_at",
-    "agent_waits",
-    "agents_at_resolution",
-    "assignee",
-    "assignee_change_count",
-    "assignees_seen",
-    "case_raw",
-    "created_at",
-    "customer_updated_at",
-    "customer_waits",
-    "first_assignment_at",
-    "first_response",
-    "first_response_start",
-    "last_activity_by_assignee_at",
-    "last_assignment_at",
-    "last_at",
-    "last_reopened_at",
-    "last_replier",
-    "last_reply_by_agent_at",
-    "last_reply_by_assignee_at",
-    "last_reply_by_customer_at",
-    "last_reply_by_requester_at",
-    "priority",
-    "priority_change_count",
-    "priority_updated_at",
-    "reopen_count",
-    "replies_at_resolution",
-    "reply_count",
-    "requester",
-    "requester_reply_count",
-    "requester_updated_at",
-    "resolution_at",
-    "resolved",
-    "resolved_by",
-    "response_span_start",
-    "response_spans",
-    "sla",
-    "sla_change_count",
-    "sla_conditions",
-    "sla_cycles",
-    "sla_deferred",
-    "sla_status_active",
-    "status_name",
-    "status_type",
-    "status_update_at",
-    "team",
-    "team_change_count",
-    "team_segments",
-    "team_updated_at",
-    "type",
-    "type_updated_at",
-    "unresolved_periods",
-    "unresolved_start",
-    "wait_side",
-    "wait_start",
-)
 
 
 class CaseState:

@@ -40,6 +40,7 @@ RULES: tuple[Rule, ...] = (
     Rule("_output", 1),
     Rule("_calendar_index", 1.5),  # the open-seconds time line, built for _calendar
     Rule("_calendar", 2),
+    Rule("_state_slots", 1.5),  # the slots and status-type tables of _state's CaseState
     Rule("_state", 2),
     Rule("_saved_values", 2),
     Rule("_saved_case", 2.5),  # the case part of a saved state, read for _saved_state
