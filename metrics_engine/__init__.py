@@ -50,6 +50,7 @@ from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._cases import BatchResult, NotGroupedError, compute_batch
 from metrics_engine._columns import COLUMNS, Column
 from metrics_engine._compiled import COMPILED
+from metrics_engine._compute import compute_metrics
 from metrics_engine._errors import (
     CalendarError,
     EventError,
@@ -60,7 +61,7 @@ from metrics_engine._errors import (
 from metrics_engine._fast import compute_metrics_from_lines
 from metrics_engine._metrics import CaseMetrics
 from metrics_engine._output import FIELDS
-from metrics_engine._replay import STATE_VERSION, CaseReplay, compute_metrics
+from metrics_engine._replay import STATE_VERSION, CaseReplay
 from metrics_engine._rules import Rules
 from metrics_engine._sla_output import CaseSla, SlaMetric
 from metrics_engine._sla_spec import SlaPolicies, SlaPolicy, SlaPolicyError, SlaTarget

@@ -18,7 +18,7 @@ __all__ = ["COMPILED", "COMPILED_MODULES", "compiled_modules"]
 #: the replay loop, the state machine, the fast decode path). The others stay Python: their
 #: time is spent per case or per call, and some take arguments of any type on purpose to
 #: word the error themselves, which compiled code would refuse with a TypeError first.
-COMPILED_MODULES: Final = ("_events", "_state_slots", "_state", "_replay", "_fast")
+COMPILED_MODULES: Final = ("_events", "_state_slots", "_state", "_replay", "_compute", "_fast")
 
 
 def compiled_modules() -> tuple[str, ...]:

@@ -3,8 +3,9 @@
 :class:`CaseReplay` admits events one at a time — one case, ``created`` first and once,
 duplicates by id, non-decreasing ``at``, one type and one SLA-activity per status name, and
 with an SLA policy set that refuses unknown values, an ``sla`` it knows — and hands each
-admitted event to :class:`CaseState`. :func:`compute_metrics` is a thin layer over it: lenient
-sorting, then one loop. There is one implementation of the rules, so both forms agree.
+admitted event to :class:`CaseState`. ``compute_metrics`` (in ``_compute``) is a thin layer
+over it: lenient sorting, then one loop. There is one implementation of the rules, so both
+forms agree.
 
 The SLA clocks (docs/sla.md) are read, like the metrics, when results are asked for: the
 state records what the events said, and :meth:`CaseReplay.metrics` applies the policy to it.
@@ -31,7 +32,7 @@ from metrics_engine._sla_record import SlaRecord, check_sla_values
 from metrics_engine._sla_spec import SlaPolicies, SlaPolicy, check_sla_option, require_calendar
 from metrics_engine._state import CaseState
 
-__all__ = ["STATE_VERSION", "CaseReplay", "compute_metrics", "lenient_order"]
+__all__ = ["STATE_VERSION", "CaseReplay", "lenient_order"]
 
 Calendar = BusinessCalendar | TeamCalendars
 Sla = SlaPolicy | SlaPolicies
@@ -441,32 +442,6 @@ class CaseReplay:
         replay._skipped = saved.skipped
         replay._state = saved.case
         return replay
-
-
-def compute_metrics(
-    events: Iterable[Mapping[str, Any]],
-    calendar: Calendar | None = None,
-    as_of: str | datetime | None = None,
-    strict: bool = True,
-    rules: Rules = Rules(),  # noqa: B008 - Rules is frozen, so a shared default is safe
-    sla: Sla | None = None,
-) -> CaseMetrics:
-    """The metrics of one case from its whole event stream (docs/metrics.md).
-
-    The whole stream is validated; events after ``as_of`` are checked but not applied. In
-    lenient mode the events are first sorted by ``at`` (``created`` first in its second,
-    stream order otherwise) and unknown kinds are skipped and counted. With an SLA policy
-    (``sla``), ``.sla`` of the result holds the case's SLA clocks (docs/sla.md).
-    """
-    replay = CaseReplay(calendar=calendar, strict=strict, rules=rules, sla=sla)
-    limit = None if as_of is None else parse_as_of(as_of)
-    replay._feed(events, limit=limit)
-    if limit is not None and replay._created_after(limit):
-        raise MetricsEngineError(
-            f"as_of: expected a time at or after creation, found {_iso(limit)}",
-            case=replay._error_case,
-        )
-    return replay.metrics(as_of=None if limit is None else _from_epoch(limit))
 
 
 def lenient_order(event: Event) -> tuple[int, bool]:

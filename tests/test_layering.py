@@ -51,6 +51,7 @@ RULES: tuple[Rule, ...] = (
     Rule("_sla*", 3),
     Rule("_metrics", 3),
     Rule("_replay", 4),
+    Rule("_compute", 4.5),  # compute_metrics, one call over _replay's CaseReplay
     Rule("_columns", 4),
     Rule("_case", 5),
     Rule("_fast_structs", 0),
@@ -76,6 +77,7 @@ RULES: tuple[Rule, ...] = (
     Rule("_batch.targets", 10, io=True),
     Rule("_kayako_export", 10, io=True),
     Rule("_batch.outputs", 11, io=True),
+    Rule("_batch.sla", 11, io=True),
     Rule("_batch.options", 12, io=True),
     Rule("_batch.cases", 12, io=True),
     Rule("_batch.run", 12, io=True),
