@@ -795,7 +795,6 @@ def test_unreadable_input_commits_nothing(tmp_path: Path, mixed: Path) -> None:
         (["compute", "mixed.jsonl", "--as-of", "2026-03-02T10:00:00"], "naive"),
         (["compute", "mixed.jsonl", "--format", "xml"], "invalid choice"),
         (["compute", "mixed.jsonl", "--workers", "-1"], "--workers"),
-        (["compute"], "required"),
         (["compute", "mixed.jsonl", "--out", "no/such/folder/o.jsonl"], "cannot write"),
         ([], "required"),
         (["validate", "missing.jsonl"], "cannot read input"),

@@ -350,6 +350,12 @@ def load_calendar(
             obj = _read_json_file(calendar, "calendar")
             if timezone is not None:
                 return BusinessCalendar.from_kayako(obj, timezone=timezone)
+            if _looks_like_kayako_hours(obj):
+                raise BatchError(
+                    f"calendar {calendar}: expected a canonical calendar, found Kayako business "
+                    "hours, which carry no time zone: give it with --timezone ZONE "
+                    "(e.g. --timezone America/New_York)"
+                )
             return BusinessCalendar.from_dict(obj)
         if team_calendars is not None:
             return TeamCalendars.from_dict(_read_json_file(team_calendars, "team calendars"))
@@ -359,3 +365,14 @@ def load_calendar(
         path = calendar if calendar is not None else team_calendars
         raise BatchError(f"calendar {path}: {error.detail}") from None
     return None
+
+
+def _looks_like_kayako_hours(obj: object) -> bool:
+    """Kayako's business-hours resource (or its response envelope), not our format."""
+    if isinstance(obj, dict) and isinstance(obj.get("data"), dict):
+        obj = obj["data"]
+    return (
+        isinstance(obj, dict)
+        and "timezone" not in obj
+        and ("zones" in obj or obj.get("resource_type") == "business_hour")
+    )
