@@ -101,7 +101,7 @@ def _planned_cases(
             next_start = next(boundaries, None)
         case.append((ordinal, line))
         if not ordinal & 0x3FFF:
-            run.progress.update("computing", ordinal, run.counts.cases)
+            run.progress.update("computing", ordinal, run.counts.cases, lines.fraction())
     if case:
         yield case, None
 

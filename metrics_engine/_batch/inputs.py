@@ -216,6 +216,13 @@ class InputLines:
         self.max_line = max_line
         self.files: list[tuple[int, str]] = []  # (first ordinal, name), in order
         self.count = 0  # lines read so far (ordinals handed out)
+        self._stream: IO[bytes] | None = None  # the input being read, for fraction()
+        self._bytes_done = 0  # on-disk bytes of the inputs read whole
+        sizes = [_disk_size(source) for source in sources]
+        #: On-disk bytes of all inputs; None when one is stdin or a pipe (unknown size).
+        self.total_bytes: int | None = None
+        if all(size is not None for size in sizes):
+            self.total_bytes = sum(size for size in sizes if size is not None)
 
     @contextlib.contextmanager
     def reading(self, source: Source) -> Iterator[IO[bytes]]:
@@ -227,13 +234,29 @@ class InputLines:
         self.files.append((self.count + 1, source.name))
         try:
             stream = source.open()
+            self._stream = stream
             try:
                 yield stream
             finally:
+                self._stream = None
+                self._bytes_done += _disk_size(source) or 0
                 if source.path is not None or source.pipe is not None:
                     stream.close()  # never stdin: it is not ours
         except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:
             raise BatchError(f"cannot read input {source.name}: {os_reason(error)}") from None
+
+    def fraction(self) -> float | None:
+        """How much of the inputs has been read (0 to 1), by on-disk bytes (compressed bytes
+        for gzip); None when a size is unknown. Cheap: one ``lseek`` per call."""
+        if not self.total_bytes:
+            return None
+        position = 0
+        if self._stream is not None:
+            try:
+                position = os.lseek(self._stream.fileno(), 0, os.SEEK_CUR)
+            except (OSError, ValueError, AttributeError):
+                return None
+        return min(1.0, (self._bytes_done + position) / self.total_bytes)
 
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
         """Every line but blank ones (not events: skipped, not rejected, still numbered) and
@@ -376,3 +399,13 @@ def _looks_like_kayako_hours(obj: object) -> bool:
         and "timezone" not in obj
         and ("zones" in obj or obj.get("resource_type") == "business_hour")
     )
+
+
+def _disk_size(source: Source) -> int | None:
+    """The size of a regular input file on disk; None for stdin, a pipe, or an error."""
+    if source.path is None or source.pipe is not None:
+        return None
+    try:
+        return os.stat(source.path).st_size
+    except OSError:
+        return None

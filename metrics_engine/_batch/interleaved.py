@@ -71,17 +71,17 @@ def _run_partitions(
     resplit_at = tuning.partition_bytes * tuning.resplit_factor
     pool = run.start_pool(min(run.workers, len(planned)))
     if pool is None:
-        for (path, _), out in zip(planned, outputs, strict=True):
+        for done, ((path, _), out) in enumerate(zip(planned, outputs, strict=True), 1):
             run.counts.add(_partition_task(path, out, as_of, resplit_at))
-            run.progress.update("computing", lines_read, run.counts.cases)
+            run.progress.update("computing", lines_read, run.counts.cases, done / len(planned))
         return outputs
     futures = [
         pool.submit(_partition_task, path, out, as_of, resplit_at)
         for (path, _), out in zip(planned, outputs, strict=True)
     ]
-    for future in futures:
+    for done, future in enumerate(futures, 1):
         run.counts.add(future.result())
-        run.progress.update("computing", lines_read, run.counts.cases)
+        run.progress.update("computing", lines_read, run.counts.cases, done / len(futures))
     return outputs
 
 

@@ -31,18 +31,31 @@ class Progress:
         self.started = self.clock()
         self._last = 0.0
         self._shown = False
+        self._phase = ""
+        self._phase_started = self.started
 
-    def update(self, phase: str, lines_read: int, cases: int) -> None:
+    def update(
+        self, phase: str, lines_read: int, cases: int, fraction: float | None = None
+    ) -> None:
+        """``fraction``: how much of this phase is done (0 to 1), when it is known; the line
+        then shows a percentage and the time left at this phase's pace so far."""
         if not self.enabled:
             return
         now = self.clock()
+        if phase != self._phase:
+            self._phase, self._phase_started = phase, now
         elapsed = now - self.started
         if elapsed < 2.0 or now - self._last < 0.5:
             return
         self._last = now
         rate = lines_read / elapsed if elapsed else 0.0
+        done = ""
+        if fraction is not None and fraction > 0:
+            left = (now - self._phase_started) * (1 - fraction) / fraction
+            done = f" {fraction:.0%}, about {_duration(left)} left,"
         self.stream.write(
-            f"\r{phase}: {lines_read:,} lines read, {cases:,} cases done, {rate:,.0f} lines/s\x1b[K"
+            f"\r{phase}:{done} {lines_read:,} lines read, {cases:,} cases done, "
+            f"{rate:,.0f} lines/s\x1b[K"
         )
         self.stream.flush()
         self._shown = True
@@ -52,6 +65,16 @@ class Progress:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
             self._shown = False
+
+
+def _duration(seconds: float) -> str:
+    """``45s``, ``3m05s``, ``2h10m``: the time left, to the second under an hour."""
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
 class Run:

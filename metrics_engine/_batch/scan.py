@@ -116,6 +116,6 @@ def event_lines(
                     else:
                         note_other(at, line)
                 if not ordinal & 0x3FFF:
-                    progress.update("reading", ordinal, run.counts.cases)
+                    progress.update("reading", ordinal, run.counts.cases, lines.fraction())
                 yield ordinal, key, line, obj
             lines.count = ordinal
