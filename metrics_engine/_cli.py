@@ -24,19 +24,10 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import NoReturn
 
 from metrics_engine import __version__
-from metrics_engine._batch import (
-    DEFAULT_MAX_LINE,
-    BatchError,
-    ComputeOptions,
-    Hooks,
-    Interrupted,
-    Tuning,
-    ValidateOptions,
-    load_calendar,
-    run_compute,
-    run_validate,
-    trapped,
-)
+from metrics_engine._batch.command import run_compute, run_validate
+from metrics_engine._batch.inputs import DEFAULT_MAX_LINE, BatchError, load_calendar
+from metrics_engine._batch.options import ComputeOptions, Hooks, Tuning, ValidateOptions
+from metrics_engine._batch.signals import Interrupted, trapped
 from metrics_engine._kayako_cli import (
     KAYAKO_COMMANDS,
     add_kayako_calendars,

@@ -22,12 +22,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import metrics_engine as me
-from metrics_engine import _batch
 from metrics_engine._batch import interleaved
 from metrics_engine._batch import scan as line_scan
 from metrics_engine._batch.cases import Job
+from metrics_engine._batch.command import run_compute
 from metrics_engine._batch.grouped import NotGroupedError, scan_grouped, streamed_cases
-from metrics_engine._batch.inputs import InputLines, check_sources, locate
+from metrics_engine._batch.inputs import (
+    BatchError,
+    InputLines,
+    check_sources,
+    load_calendar,
+    locate,
+)
 from metrics_engine._batch.lines import (
     RESCAN,
     LatestAt,
@@ -38,6 +44,8 @@ from metrics_engine._batch.lines import (
     read_event_fast,
     read_event_std,
 )
+from metrics_engine._batch.options import ComputeOptions, Hooks, Tuning
+from metrics_engine._batch.outputs import COLUMNS
 from metrics_engine._batch.run import Progress, Run
 from metrics_engine._cli import main
 from metrics_engine._events import parse_instant
@@ -115,7 +123,7 @@ def hot_loop(
         path = os.path.join(folder, "in.jsonl")
         with open(path, "wb") as handle:
             handle.writelines(line if line.endswith(b"\n") else line + b"\n" for line in lines)
-        hooks = _batch.Hooks(temp_root=folder)
+        hooks = Hooks(temp_root=folder)
         run = Run(Job(mode="compute", fast=fast), 1, quiet=True, hooks=hooks)
         try:
             lines_ = InputLines(check_sources([path]))
@@ -286,7 +294,7 @@ def _grouped_parent(lines: list[bytes], *, fast: bool, scan: bool) -> tuple[obje
         path = os.path.join(folder, "in.jsonl")
         with open(path, "wb") as handle:
             handle.writelines(line + b"\n" for line in lines)
-        hooks = _batch.Hooks(temp_root=folder)
+        hooks = Hooks(temp_root=folder)
         run = Run(Job(mode="compute", fast=fast), 1, quiet=True, hooks=hooks)
         try:
             lines_ = InputLines(check_sources([path]))
@@ -382,7 +390,7 @@ def mixed(tmp_path: Path) -> Path:
 
 
 def _compute(
-    tmp_path: Path, *args: str, name: str = "out.jsonl", tuning: _batch.Tuning | None = None
+    tmp_path: Path, *args: str, name: str = "out.jsonl", tuning: Tuning | None = None
 ) -> tuple[int, bytes, bytes]:
     """The command in process, its temp files in the folder of :func:`_own_tmpdir`."""
     status = main(
@@ -399,9 +407,9 @@ def _compute(
     )
 
 
-def _hooks(tmp_path: Path) -> _batch.Hooks:
+def _hooks(tmp_path: Path) -> Hooks:
     """Batch temp files go to a folder the test can inspect (see :func:`_own_tmpdir`)."""
-    return _batch.Hooks(temp_root=str(tmp_path / "tmp"))
+    return Hooks(temp_root=str(tmp_path / "tmp"))
 
 
 @pytest.fixture(autouse=True)
@@ -425,7 +433,7 @@ def test_resplit_partitions_give_the_same_output(
         return real(folder, count, salt)
 
     monkeypatch.setattr(interleaved, "Partitions", spy)  # a spy: it only counts
-    tuning = _batch.Tuning(max_partitions=1, partition_bytes=4096)
+    tuning = Tuning(max_partitions=1, partition_bytes=4096)
     resplit = _compute(tmp_path, str(mixed), name="b.jsonl", tuning=tuning)
     assert pieces[0] == 1  # one partition, far too large: split again
     assert pieces[1] > 10
@@ -435,7 +443,7 @@ def test_resplit_partitions_give_the_same_output(
 
 def test_spilled_parent_rejects_give_the_same_output(tmp_path: Path, mixed: Path) -> None:
     normal = _compute(tmp_path, str(mixed), name="a.jsonl")
-    tuning = _batch.Tuning(parent_rejects_in_memory=2)
+    tuning = Tuning(parent_rejects_in_memory=2)
     spilled = _compute(tmp_path, str(mixed), name="b.jsonl", tuning=tuning)
     assert spilled == normal
     assert normal[2].count(b"\n") == 10  # the non-blank bad lines
@@ -487,8 +495,8 @@ def test_rescan_when_the_latest_at_is_not_an_event(
     for backend in ("json", "orjson"):
         monkeypatch.setenv("METRICS_ENGINE_JSON", backend)
         for flags in ([], ["--grouped"]):
-            summary = _batch.run_compute(
-                _batch.ComputeOptions(
+            summary = run_compute(
+                ComputeOptions(
                     inputs=[str(path)], out=str(tmp_path / "o.jsonl"), quiet=True, workers=1,
                     grouped=bool(flags), hooks=_hooks(tmp_path),
                 )
@@ -548,15 +556,15 @@ def test_a_library_bug_rejects_the_case_not_the_run(
 def test_empty_and_blank_input(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_bytes(b"\n  \r\n\n")
-    summary = _batch.run_compute(
-        _batch.ComputeOptions(
+    summary = run_compute(
+        ComputeOptions(
             inputs=[str(path)], out=str(tmp_path / "o.csv"), format="csv", hooks=_hooks(tmp_path)
         )
     )
     assert (summary.cases, summary.events, summary.rejects, summary.exit_code) == (0, 0, 0, 0)
     assert summary.as_of is None
     assert "as_of none" in summary.line()
-    assert (tmp_path / "o.csv").read_text() == ",".join(_batch.COLUMNS) + "\n"
+    assert (tmp_path / "o.csv").read_text() == ",".join(COLUMNS) + "\n"
 
 
 def test_crlf_lines(tmp_path: Path) -> None:
@@ -592,7 +600,7 @@ class _Terminal(io.StringIO):
 def test_progress_only_on_a_terminal_after_two_seconds() -> None:
     clock = [100.0]
     terminal = _Terminal()
-    hooks = _batch.Hooks(clock=lambda: clock[0], progress_stream=terminal)
+    hooks = Hooks(clock=lambda: clock[0], progress_stream=terminal)
     progress = Progress(enabled=True, hooks=hooks)
     progress.update("reading", 1000, 0)
     assert terminal.taken() == ""  # not yet 2 s
@@ -606,21 +614,21 @@ def test_progress_only_on_a_terminal_after_two_seconds() -> None:
     quiet.update("reading", 1, 1)
     assert terminal.taken() == ""
     pipe = io.StringIO()  # no terminal: never a progress line
-    piped = Progress(enabled=True, hooks=_batch.Hooks(clock=hooks.clock, progress_stream=pipe))
+    piped = Progress(enabled=True, hooks=Hooks(clock=hooks.clock, progress_stream=pipe))
     clock[0] = 300.0
     piped.update("reading", 1, 1)
     assert pipe.getvalue() == ""
 
 
 def test_load_calendar_errors(tmp_path: Path) -> None:
-    with pytest.raises(_batch.BatchError, match="found both"):
-        _batch.load_calendar("a", team_calendars="b")
-    with pytest.raises(_batch.BatchError, match="--timezone"):
-        _batch.load_calendar(timezone="UTC")
+    with pytest.raises(BatchError, match="found both"):
+        load_calendar("a", team_calendars="b")
+    with pytest.raises(BatchError, match="--timezone"):
+        load_calendar(timezone="UTC")
     (tmp_path / "k.json").write_text(json.dumps({"zones": "not json"}))
-    with pytest.raises(_batch.BatchError, match=r"calendar .*k\.json"):
-        _batch.load_calendar(str(tmp_path / "k.json"), timezone="UTC")
-    assert _batch.load_calendar() is None
+    with pytest.raises(BatchError, match=r"calendar .*k\.json"):
+        load_calendar(str(tmp_path / "k.json"), timezone="UTC")
+    assert load_calendar() is None
 
 
 def test_core_modules_do_not_import_the_batch_layer() -> None:

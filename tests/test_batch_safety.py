@@ -26,9 +26,11 @@ from typing import Any
 
 import pytest
 
-from metrics_engine import _batch
 from metrics_engine._batch import outputs as batch_outputs
 from metrics_engine._batch import signals as batch_signals
+from metrics_engine._batch.command import run_compute
+from metrics_engine._batch.inputs import BatchError
+from metrics_engine._batch.options import ComputeOptions, Hooks
 from metrics_engine._batch.outputs import OutputPair, _AtomicFile
 from metrics_engine._batch.targets import plan_outputs
 
@@ -490,10 +492,10 @@ def test_workers_are_capped_at_the_usable_cpus(
     monkeypatch.setattr(batch_signals, "ProcessPoolExecutor", spy)
     cpus = len(os.sched_getaffinity(0))
     for grouped in (False, True):
-        _batch.run_compute(
-            _batch.ComputeOptions(
+        run_compute(
+            ComputeOptions(
                 inputs=[str(tmp_path / "in.jsonl")], out=str(tmp_path / "o.jsonl"), quiet=True,
-                workers=1000, grouped=grouped, hooks=_batch.Hooks(temp_root=str(tmp)),
+                workers=1000, grouped=grouped, hooks=Hooks(temp_root=str(tmp)),
             )
         )  # fmt: skip
     assert asked
@@ -670,7 +672,7 @@ def test_a_failed_rename_says_exactly_what_was_left(
         real_replace(source, target)
 
     monkeypatch.setattr(batch_outputs.os, "replace", replace)
-    with pytest.raises(_batch.BatchError) as failed:
+    with pytest.raises(BatchError) as failed:
         pair.commit()
     pair.discard()
     rejects = tmp_path / "o.jsonl.rejects.jsonl"

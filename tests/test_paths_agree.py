@@ -19,7 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import metrics_engine as me
-from metrics_engine import _batch
+from metrics_engine._batch.command import run_compute, run_validate
+from metrics_engine._batch.options import ComputeOptions, ValidateOptions
 from metrics_engine._case import compute_case, validate_case
 from metrics_engine._events import parse_instant
 from metrics_engine.testing import event_streams
@@ -140,8 +141,8 @@ def test_the_commands_agree_with_the_library(
     lines = [json.dumps(event) for stream in streams for event in stream]
     source.write_text("".join(line + "\n" for line in lines))
     out, rejects = folder / "out.jsonl", folder / "rejects.jsonl"
-    summary = _batch.run_compute(
-        _batch.ComputeOptions(
+    summary = run_compute(
+        ComputeOptions(
             inputs=[str(source)], out=str(out), rejects=str(rejects), quiet=True,
             lenient=not strict, rules=rules,
         )
@@ -154,9 +155,7 @@ def test_the_commands_agree_with_the_library(
     }
     as_of = None if summary.as_of is None else parse_instant(summary.as_of, "as_of")
     report = io.StringIO()
-    _batch.run_validate(
-        _batch.ValidateOptions(inputs=[str(source)], lenient=not strict, rules=rules), report
-    )
+    run_validate(ValidateOptions(inputs=[str(source)], lenient=not strict, rules=rules), report)
     for number, events in enumerate(streams):
         if not events:
             continue

@@ -6,7 +6,8 @@ The batch layer is the only code with files. This package is split by job:
 - ``inputs``: event files, stdin, pipes, gzip, line numbers, calendar files;
 - ``spill``: records and the temp files that hold them, partitions;
 - ``targets``: where the outputs go, checked before any input is read;
-- ``outputs``: rows, rejects, and committing the two output files together;
+- ``outputs``: rows, rejects, and committing the output files together;
+- ``sla``: the ``--sla`` policy file, and each case's SLA results;
 - ``signals``: trapped signals, worker processes that never outlive the command;
 - ``options``: what a run is asked (options, tuning limits, hooks) and what it reports;
 - ``cases``: the per-case work a worker does;
@@ -14,6 +15,10 @@ The batch layer is the only code with files. This package is split by job:
 - ``scan``: the parent's pass over the input lines;
 - ``interleaved`` and ``grouped``: the two modes;
 - ``command``: ``compute`` and ``validate`` from start to end.
+
+Callers import from the modules (``command.run_compute``, ``options.ComputeOptions``...): the
+package itself imports nothing, so that Spark, which reads lines as the command does, loads
+``lines`` alone and not the worker pool, temp files and outputs of the command.
 
 Theory of operation
 -------------------
@@ -47,40 +52,8 @@ where the case id changes is therefore parsed in full before it counts (one pars
 so that such a line is rejected in place, as with orjson, and never cuts or repeats a case.
 
 The default ``as_of`` is kept exact cheaply (see ``lines``). With ``orjson``, results
+are identical to the stdlib path by construction: a case that fails is re-read with ``json``
+before it is rejected (orjson reads integers beyond 64 bits as floats).
 
 Outputs are committed only at the very end, once the run has succeeded (see ``outputs``).
 """
-
-from __future__ import annotations
-
-from metrics_engine._batch.command import run_compute, run_validate
-from metrics_engine._batch.inputs import DEFAULT_MAX_LINE, BatchError, load_calendar
-from metrics_engine._batch.lines import json_backend
-from metrics_engine._batch.options import (
-    ComputeOptions,
-    Hooks,
-    Summary,
-    Tuning,
-    ValidateOptions,
-    ValidateSummary,
-)
-from metrics_engine._batch.outputs import COLUMNS
-from metrics_engine._batch.signals import Interrupted, trapped
-
-__all__ = [
-    "COLUMNS",
-    "DEFAULT_MAX_LINE",
-    "BatchError",
-    "ComputeOptions",
-    "Hooks",
-    "Interrupted",
-    "Summary",
-    "Tuning",
-    "ValidateOptions",
-    "ValidateSummary",
-    "json_backend",
-    "load_calendar",
-    "run_compute",
-    "run_validate",
-    "trapped",
-]
