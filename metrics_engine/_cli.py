@@ -28,6 +28,7 @@ from metrics_engine._batch.command import run_compute, run_validate
 from metrics_engine._batch.inputs import DEFAULT_MAX_LINE, BatchError, load_calendar
 from metrics_engine._batch.options import ComputeOptions, Hooks, Tuning, ValidateOptions
 from metrics_engine._batch.signals import Interrupted, trapped
+from metrics_engine._batch.sla import load_sla
 from metrics_engine._kayako_cli import (
     KAYAKO_COMMANDS,
     add_kayako_calendars,
@@ -231,6 +232,22 @@ def build_parser() -> argparse.ArgumentParser:
         "the largest case and no temporary partitions. A case that appears again after "
         "another case stops the run with exit 2 and writes nothing",
     )
+    sla = compute.add_argument_group("SLA clocks (see docs/sla.md)")
+    sla.add_argument(
+        "--sla",
+        metavar="FILE",
+        help='SLA policies, JSON: one policy {"targets": [...]}, a set {"policies": {...}} '
+        "chosen by each case's sla, or Kayako's /api/v1/slas response {\"data\": [...]}. "
+        "Business-hours targets need --calendar or --team-calendars. "
+        "Example: --sla policies.json",
+    )
+    sla.add_argument(
+        "--sla-out",
+        metavar="FILE",
+        help="write each computed case's SLA results here (JSON Lines, or CSV with --format "
+        "csv: one row per record); default OUT.sla.jsonl or OUT.sla.csv with --out, required "
+        "without it; '-' means stdout. Committed with the rows. Example: --sla-out sla.jsonl",
+    )
     _add_rules(compute)
 
     validate = commands.add_parser(
@@ -351,6 +368,9 @@ def _open_closed_std_fds() -> None:
 
 def _compute(args: argparse.Namespace, *, tuning: Tuning, hooks: Hooks) -> int:
     calendar = compute_calendar(args, load_calendar)
+    if args.sla_out is not None and args.sla is None:
+        raise BatchError("--sla-out: expected --sla as well, found --sla-out alone")
+    sla = None if args.sla is None else load_sla(args.sla, calendar is not None)
     if calendar is None and not args.quiet:
         _say(
             f"{PROG}: warning: no --calendar or --team-calendars given: every *_business_* "
@@ -359,6 +379,8 @@ def _compute(args: argparse.Namespace, *, tuning: Tuning, hooks: Hooks) -> int:
     options = ComputeOptions(
         inputs=args.inputs,
         calendar=calendar,
+        sla=sla,
+        sla_out=args.sla_out,
         out=None if args.out in (None, "-") else args.out,
         rejects=args.rejects,
         format=args.format,
@@ -369,7 +391,7 @@ def _compute(args: argparse.Namespace, *, tuning: Tuning, hooks: Hooks) -> int:
         workers=args.workers,
         quiet=args.quiet,
         max_line_bytes=args.max_line_bytes,
-        other_inputs=[path for path in (args.calendar, args.team_calendars) if path],
+        other_inputs=[path for path in (args.calendar, args.team_calendars, args.sla) if path],
         rules=_rules(args),
         tuning=tuning,
         hooks=hooks,

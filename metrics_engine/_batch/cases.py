@@ -19,9 +19,11 @@ from metrics_engine._batch.lines import read_event_fast, read_event_std
 from metrics_engine._batch.options import Tuning
 from metrics_engine._batch.outputs import Absent, RowEncoder, dumps, dumps_std, utf8
 from metrics_engine._batch.signals import PoolGuard, watch_parent
-from metrics_engine._batch.spill import CASE_REJECT, CASE_REPORT, LINE_REJECT, ROW, Record
+from metrics_engine._batch.sla import SlaEncoder
+from metrics_engine._batch.spill import CASE_REJECT, CASE_REPORT, LINE_REJECT, ROW, SLA, Record
 from metrics_engine._case import compute_case, validate_case
 from metrics_engine._rules import Rules
+from metrics_engine._sla_spec import SlaPolicies, SlaPolicy
 
 __all__ = [
     "CaseLines",
@@ -47,6 +49,7 @@ class Job:
     absent: Absent = "null"
     csv: bool = False
     tuning: Tuning = field(default_factory=Tuning)
+    sla: SlaPolicy | SlaPolicies | None = None  # SLA results beside each row (they pickle)
 
 
 @dataclass(slots=True)
@@ -59,6 +62,8 @@ class Counts:
     problems: int = 0  # validate: problems inside cases
     not_created: int = 0  # compute: cases created after as_of (no row, no reject)
     skipped: int = 0  # compute: events skipped by lenient mode in the rows written
+    sla_records: int = 0  # compute with SLA policies: the SLA records written
+    sla_breaches: dict[str, int] = field(default_factory=dict)  # breached records per type
 
     def add(self, other: Counts) -> None:
         self.events += other.events
@@ -69,6 +74,9 @@ class Counts:
         self.problems += other.problems
         self.not_created += other.not_created
         self.skipped += other.skipped
+        self.sla_records += other.sla_records
+        for kind, count in other.sla_breaches.items():
+            self.sla_breaches[kind] = self.sla_breaches.get(kind, 0) + count
 
 
 CaseLines = list[tuple[int, bytes]]
@@ -118,6 +126,7 @@ class CaseRunner:
         self.job = job
         self.as_of = as_of
         self.encoder = RowEncoder(job.absent, job.csv)
+        self.sla_encoder = SlaEncoder(job.csv) if job.sla is not None else None
 
     def run(self, lines: CaseLines, parsed: list[Any] | None = None) -> tuple[list[Record], Counts]:
         """A case's records (its row, report or reject; its lines that are no events), counted."""
@@ -144,18 +153,34 @@ class CaseRunner:
         a row, a reject pointing at the offending line, or a case not yet created at ``as_of``."""
         job = self.job
         outcome = compute_case(
-            events, calendar=job.calendar, as_of=self.as_of, strict=job.strict, rules=job.rules
+            events,
+            calendar=job.calendar,
+            as_of=self.as_of,
+            strict=job.strict,
+            rules=job.rules,
+            sla=job.sla,
         )
         if outcome.error is not None and job.fast:  # orjson reads huge integers as floats
             events = _reread_std(lines, ordinals, events)
             outcome = compute_case(
-                events, calendar=job.calendar, as_of=self.as_of, strict=job.strict, rules=job.rules
+                events,
+                calendar=job.calendar,
+                as_of=self.as_of,
+                strict=job.strict,
+                rules=job.rules,
+                sla=job.sla,
             )
         first = ordinals[0]
         if outcome.metrics is not None:
-            records.append((first, ROW, self.encoder.encode(events[0]["case"], outcome.metrics)))
+            case = events[0]["case"]
+            records.append((first, ROW, self.encoder.encode(case, outcome.metrics)))
             counts.rows = 1
             counts.skipped = outcome.metrics.skipped_events
+            sla = outcome.metrics.sla
+            if self.sla_encoder is not None and sla is not None:
+                records.append((first, SLA, self.sla_encoder.encode(case, sla)))
+                counts.sla_records = len(sla.metrics)
+                counts.sla_breaches = {k: n for k, n in sla.breach_count.items() if n}
         elif outcome.not_created:
             counts.not_created = 1
         else:

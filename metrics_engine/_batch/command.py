@@ -32,8 +32,9 @@ from metrics_engine._batch.outputs import (
 )
 from metrics_engine._batch.run import Run
 from metrics_engine._batch.signals import Interrupted, deferred
-from metrics_engine._batch.spill import LINE_REJECT, ROW
-from metrics_engine._batch.targets import plan_outputs
+from metrics_engine._batch.sla import SLA_COLUMNS
+from metrics_engine._batch.spill import LINE_REJECT, ROW, SLA
+from metrics_engine._batch.targets import plan_all_outputs
 
 __all__ = ["run_compute", "run_validate"]
 
@@ -73,7 +74,18 @@ def run_compute(options: ComputeOptions) -> Summary:
     workers = resolve_workers(options.workers)
     as_of = parse_as_of(options.as_of)
     sources = check_sources(options.inputs)
-    targets = plan_outputs(options.out, options.rejects, [*options.inputs, *options.other_inputs])
+    with_sla = options.sla is not None
+    suffix = (".sla.csv" if options.format == "csv" else ".sla.jsonl") if with_sla else None
+    rows_target, rejects_target, sla_target = plan_all_outputs(
+        options.out,
+        options.rejects,
+        [*options.inputs, *options.other_inputs],
+        sla=options.sla_out,
+        sla_suffix=suffix,
+    )
+    targets = [rows_target, rejects_target] if sla_target is None else [
+        rows_target, rejects_target, sla_target
+    ]  # fmt: skip
     job = Job(
         mode="compute",
         fast=json_backend() == "orjson",
@@ -83,6 +95,7 @@ def run_compute(options: ComputeOptions) -> Summary:
         absent=options.absent,
         csv=options.format == "csv",
         tuning=options.tuning,
+        sla=options.sla,
     )
     run: Run | None = None
     opened: list[Output] = []
@@ -96,14 +109,18 @@ def run_compute(options: ComputeOptions) -> Summary:
         mode = run_grouped if options.grouped else run_interleaved
         records, lines, as_of = mode(run, sources, as_of, options.as_of is None)
         run.stop_pool()  # nothing left for the workers (and no thread to take a signal)
-        write_row, write_reject = pair.write_row, pair.write_reject
+        write_row, write_reject, write_sla = pair.write_row, pair.write_reject, pair.write_sla
         if job.csv:
             write_row((",".join(COLUMNS) + "\n").encode())
+            if with_sla:
+                write_sla((",".join(SLA_COLUMNS) + "\n").encode())
         rows = 0
         for record in records:
             if record[1] == ROW:
                 write_row(record[2])
                 rows += 1
+            elif record[1] == SLA:
+                write_sla(record[2])
             else:
                 write_reject(reject_json(record, lines.files))
         assert rows == run.counts.rows
@@ -125,6 +142,8 @@ def run_compute(options: ComputeOptions) -> Summary:
         holidays_version=holidays_version(),
         not_created=counts.not_created,
         skipped_events=counts.skipped,
+        sla_records=counts.sla_records if with_sla else None,
+        sla_breaches=tuple(sorted(counts.sla_breaches.items())),
     )
 
 

@@ -16,6 +16,7 @@ from metrics_engine._batch.outputs import Absent, OutputFormat
 from metrics_engine._errors import MetricsEngineError
 from metrics_engine._events import parse_instant
 from metrics_engine._rules import Rules
+from metrics_engine._sla_spec import METRIC_TYPES, SlaPolicies, SlaPolicy
 
 __all__ = [
     "ComputeOptions",
@@ -80,6 +81,10 @@ class ComputeOptions:
     other_inputs: Sequence[str] = ()
     tuning: Tuning = field(default_factory=Tuning)
     hooks: Hooks = field(default_factory=Hooks)
+    #: SLA policies (see ``sla.load_sla``): each computed case's SLA results go to ``sla_out``
+    #: (None: OUT.sla.jsonl or OUT.sla.csv beside a rows file; "-": stdout).
+    sla: SlaPolicy | SlaPolicies | None = None
+    sla_out: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,6 +112,8 @@ class Summary:
     holidays_version: str
     not_created: int = 0  # cases created after as_of: no row, no reject
     skipped_events: int = 0  # unknown event kinds skipped by --lenient, in the rows written
+    sla_records: int | None = None  # None: no SLA policies in the run
+    sla_breaches: tuple[tuple[str, int], ...] = ()  # breached SLA records per type
 
     @property
     def rejects(self) -> int:
@@ -123,8 +130,15 @@ class Summary:
             f"({self.case_rejects} cases, {self.line_rejects} lines), "
             f"{self.not_created} not yet created, "
             f"{self.skipped_events} events skipped by --lenient, "
-            f"as_of {self.as_of or 'none'}, holidays {self.holidays_version}"
+            f"as_of {self.as_of or 'none'}, holidays {self.holidays_version}" + self._sla_text()
         )
+
+    def _sla_text(self) -> str:
+        if self.sla_records is None:
+            return ""
+        found = dict(self.sla_breaches)
+        breaches = ", ".join(f"{kind} {found.get(kind, 0)}" for kind in METRIC_TYPES)
+        return f", {plural(self.sla_records, 'SLA record')} written (breached: {breaches})"
 
 
 @dataclass(frozen=True, slots=True)

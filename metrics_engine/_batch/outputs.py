@@ -214,22 +214,26 @@ def open_output(target: Target, folder: str) -> Output:
 
 
 class OutputPair:
-    """Rows and rejects, committed together: both old or both new.
+    """Rows and rejects (and the SLA results, in a run with SLA policies), committed
+    together: all old or all new.
 
-    1. ``finish``: both temp files flushed and fsynced (a full disk or a file size limit
+    1. ``finish``: every temp file flushed and fsynced (a full disk or a file size limit
        fails here, before anything is committed);
     2. outputs for streams, devices and pipes are copied out (the only step that can leave
-       one output written and not the other: a reader that goes away);
-    3. the renames, rejects then rows, with signals deferred: new rows never stand beside
-       old rejects. Only a crash between the two renames (microseconds) can leave new
-       rejects beside old rows.
+       one output written and not another: a reader that goes away);
+    3. the renames, rejects, then SLA results, then rows, with signals deferred: new rows
+       never stand beside old rejects or old SLA results. Only a crash between the renames
+       (microseconds) can leave new rejects beside old rows.
 
     ``written`` and ``partial`` record how far it went, for the message of a run that stops.
     """
 
-    def __init__(self, rows: Output, rejects: Output) -> None:
+    def __init__(self, rows: Output, rejects: Output, sla: Output | None = None) -> None:
         self.rows = rows
         self.rejects = rejects
+        self.sla = sla
+        # commit order: rows last
+        self.all: tuple[Output, ...] = (rejects, rows) if sla is None else (rejects, sla, rows)
         self.written: list[Output] = []  # committed in full
         self.partial: Output | None = None  # being copied to its stream when it stopped
 
@@ -245,8 +249,15 @@ class OutputPair:
         except OSError as error:
             raise self.failed(self.rejects, error) from None
 
+    def write_sla(self, data: bytes) -> None:
+        assert self.sla is not None
+        try:
+            self.sla.handle.write(data)
+        except OSError as error:
+            raise self.failed(self.sla, error) from None
+
     def commit(self) -> None:
-        both = (self.rejects, self.rows)
+        both = self.all
         for output in both:
             try:
                 output.finish()
@@ -264,7 +275,7 @@ class OutputPair:
                 self.partial = None
                 self.written.append(output)
         files = [output for output in both if isinstance(output, _AtomicFile)]
-        with deferred():  # the pair of renames is never cut in two by a signal
+        with deferred():  # the renames are never cut apart by a signal
             for output in files:
                 try:
                     output.commit()
@@ -275,7 +286,7 @@ class OutputPair:
             _sync_folder(folder)  # the renames themselves reach the disk
 
     def discard(self) -> None:
-        for output in (self.rows, self.rejects):
+        for output in self.all:
             output.discard()
 
     def failed(self, output: Output, error: OSError) -> BatchError:
@@ -283,7 +294,9 @@ class OutputPair:
 
     def left(self) -> str:
         """What a user finds in the outputs, for a message about a run that stopped."""
-        pair = (self.rows, self.rejects)
+        pair = (
+            (self.rows, self.rejects) if self.sla is None else (self.rows, self.rejects, self.sla)
+        )
         if not self.written and self.partial is None:
             files = [o.target.name for o in pair if isinstance(o, _AtomicFile)]
             if files:

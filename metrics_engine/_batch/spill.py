@@ -26,6 +26,7 @@ __all__ = [
     "CHUNK_LINES",
     "LINE_REJECT",
     "ROW",
+    "SLA",
     "Partitions",
     "Record",
     "by_ordinal",
@@ -41,6 +42,7 @@ ROW: Final = 0  # payload: the encoded row, newline included
 CASE_REJECT: Final = 1  # payload: JSON [case, line ordinal, index, error]
 LINE_REJECT: Final = 2  # payload: the error text
 CASE_REPORT: Final = 3  # payload: JSON of a validate report for one case
+SLA: Final = 4  # payload: a case's SLA output (a JSON line, or CSV rows), beside its row
 Record = tuple[int, int, bytes]
 by_ordinal = itemgetter(0)
 

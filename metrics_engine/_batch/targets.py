@@ -27,7 +27,7 @@ from typing import IO, Final, Literal
 
 from metrics_engine._batch.inputs import BatchError, os_reason
 
-__all__ = ["Target", "plan_outputs", "short_name", "std_stream"]
+__all__ = ["Target", "plan_all_outputs", "plan_outputs", "short_name", "std_stream"]
 
 _STREAMS: Final = {1: "stdout", 2: "stderr"}
 #: What mkstemp adds to a temp name's prefix: 8 random characters, then the suffix.
@@ -36,9 +36,9 @@ _TEMP_EXTRA: Final = len("..XXXXXXXX.partial")
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One output: rows or rejects."""
+    """One output: rows, rejects or SLA results."""
 
-    what: Literal["rows", "rejects"]
+    what: Literal["rows", "rejects", "SLA results"]
     name: str  # for messages: the path as given, "stdout" or "stderr"
     kind: Literal["file", "stream", "device"]
     path: str | None = None  # file: the regular file to replace; device: the path to open
@@ -87,6 +87,21 @@ def plan_outputs(
     ``rows`` None is stdout; ``rejects`` None is the default (``ROWS.rejects.jsonl`` beside a
     rows file; stderr when the rows go to stdout, a device or a pipe) and ``"-"`` stderr.
     """
+    rows_target, rejects_target, _ = plan_all_outputs(rows, rejects, inputs)
+    return rows_target, rejects_target
+
+
+def plan_all_outputs(
+    rows: str | None,
+    rejects: str | None,
+    inputs: Sequence[str],
+    *,
+    sla: str | None = None,
+    sla_suffix: str | None = None,
+) -> tuple[Target, Target, Target | None]:
+    """:func:`plan_outputs`, and the SLA output when ``sla_suffix`` is given (a run with
+    SLA policies): ``sla`` None is the default ``ROWS<sla_suffix>`` beside a rows file (and
+    required otherwise), ``"-"`` stdout. It is checked against the inputs and both others."""
     known = _input_identities(inputs)
     rows_target, rows_id = _plan("rows", rows, 1, "--out", known, False)
     default_rejects = rejects is None and rows_target.is_file
@@ -104,19 +119,45 @@ def plan_outputs(
             f"{how} {rejects_target.name}: expected a file other than the rows' "
             f"({rows_target.name}), found the same file: the rejects would overwrite the rows"
         )
-    return rows_target, rejects_target
+    if sla_suffix is None:
+        if sla is not None:
+            raise BatchError("--sla-out: expected --sla as well, found --sla-out alone")
+        return rows_target, rejects_target, None
+    default_sla = sla is None
+    if default_sla:
+        if not rows_target.is_file:
+            raise BatchError(
+                f"--sla: expected --sla-out FILE when the rows go to {rows_target.name}, found none"
+            )
+        sla = f"{rows}{sla_suffix}"
+    elif sla == "-":
+        sla = None
+    sla_target, sla_id = _plan("SLA results", sla, 1, "--sla-out", known, default_sla)
+    for other, other_id in ((rows_target, rows_id), (rejects_target, rejects_id)):
+        clash = sla_id is not None and sla_id == other_id
+        if other.is_file and sla_target.is_file:
+            clash = clash or other.path == sla_target.path
+        if other.kind == "stream" and sla_target.kind == "stream":
+            clash = clash or other.fd == sla_target.fd
+        if clash:
+            how = "the default SLA file" if default_sla else "--sla-out"
+            raise BatchError(
+                f"{how} {sla_target.name}: expected a file other than the {other.what}' "
+                f"({other.name}), found the same file: one would overwrite the other"
+            )
+    return rows_target, rejects_target, sla_target
 
 
 def _plan(
-    what: Literal["rows", "rejects"],
+    what: Literal["rows", "rejects", "SLA results"],
     path: str | None,
     fd: int,
     option: str,
     inputs: dict[tuple[int, int], str],
     default: bool,
 ) -> tuple[Target, tuple[int, int] | None]:
-    label = f"the default rejects file {path}" if default else f"{option} {path}"
-    hint = " (name the rejects file with --rejects)" if default else ""
+    label = f"the default {what} file {path}" if default else f"{option} {path}"
+    hint = f" (name the {what} file with {option})" if default else ""
     if path is None:
         target = Target(what, _STREAMS[fd], "stream", fd=fd)
         std_stream(fd)
