@@ -114,10 +114,11 @@ def _byte_count(text: str) -> int:
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "inputs",
-        nargs="+",
+        nargs="*",
         metavar="FILE",
-        help="JSON Lines of events, many cases, in any order; '-' reads stdin; gzip (a file "
-        "or stdin) is recognised by its content, whatever the name. "
+        help="JSON Lines of events, many cases, in any order; '-' reads stdin, and so does no "
+        "FILE at all when stdin is not a terminal (a pipe); gzip (a file or stdin) is "
+        "recognised by its content, whatever the name. "
         "Example: events.jsonl or - or export.jsonl.gz",
     )
     parser.add_argument(
@@ -144,9 +145,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "rejected without being held in memory. Default 1M. Example: --max-line-bytes 8M",
     )
     parser.add_argument(
+        "-q",
         "--quiet",
         action="store_true",
-        help="no progress line, no warning and no summary on stderr",
+        help="no progress line, no warning and no summary on stderr (validate still prints "
+        "its report and its summary on stdout: that is its output)",
     )
 
 
@@ -190,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_kayako_calendars(calendars)
     out = compute.add_argument_group("output")
     out.add_argument(
+        "-o",
         "--out",
         metavar="FILE",
         help="write rows here (a regular file is replaced atomically, with its rejects: complete "
@@ -204,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Example: --rejects rejects.jsonl",
     )
     out.add_argument(
+        "-f",
         "--format",
         choices=("jsonl", "csv"),
         default="jsonl",
@@ -371,13 +376,8 @@ def _compute(args: argparse.Namespace, *, tuning: Tuning, hooks: Hooks) -> int:
     if args.sla_out is not None and args.sla is None:
         raise BatchError("--sla-out: expected --sla as well, found --sla-out alone")
     sla = None if args.sla is None else load_sla(args.sla, calendar is not None)
-    if calendar is None and not args.quiet:
-        _say(
-            f"{PROG}: warning: no --calendar or --team-calendars given: every *_business_* "
-            "field is absent"
-        )
     options = ComputeOptions(
-        inputs=args.inputs,
+        inputs=_inputs(args),
         calendar=calendar,
         sla=sla,
         sla_out=args.sla_out,
@@ -398,13 +398,30 @@ def _compute(args: argparse.Namespace, *, tuning: Tuning, hooks: Hooks) -> int:
     )
     summary = run_compute(options)
     if not args.quiet:
+        if calendar is None:  # after the run: an error in the arguments is said alone
+            _say(
+                f"{PROG}: warning: no --calendar or --team-calendars given: every "
+                "*_business_* field is absent"
+            )
         _say(summary.line())
     return summary.exit_code
 
 
+def _inputs(args: argparse.Namespace) -> list[str]:
+    """The FILEs given; none means stdin, when it is a pipe or a file (as jq and sort do)."""
+    if args.inputs:
+        return list(args.inputs)
+    if sys.stdin is None or sys.stdin.isatty():
+        raise BatchError(
+            "expected FILE (or '-', or events piped to stdin), found no input: "
+            f"see '{PROG} {args.command} --help'"
+        )
+    return ["-"]
+
+
 def _validate(args: argparse.Namespace, *, tuning: Tuning, hooks: Hooks) -> int:
     options = ValidateOptions(
-        inputs=args.inputs,
+        inputs=_inputs(args),
         lenient=args.lenient,
         workers=args.workers,
         quiet=args.quiet,

@@ -55,7 +55,7 @@ def test_no_file_and_a_terminal_is_a_usage_error() -> None:
 
 def test_short_options(tmp_path: Path) -> None:
     out = tmp_path / "rows.csv"
-    done = run("compute", str(EVENTS), "-o", str(out), "-q", "--format", "csv")
+    done = run("compute", str(EVENTS), "-o", str(out), "-q", "-f", "csv")
     assert done.returncode == 0, done.stderr
     assert done.stderr == b""
     assert out.read_text().splitlines()[0].startswith("case_id,")
