@@ -210,11 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "-f",
         "--format",
-        choices=("jsonl", "csv"),
+        choices=("jsonl", "csv", "parquet"),
         default="jsonl",
         help='jsonl (default): {"case_id": "...", <41 fields>}, every id (case, users) as its '
-        "text; csv: the same columns with a header, true/false, absent empty. "
-        "Example: --format csv",
+        "text; csv: the same columns with a header, true/false, absent empty; parquet: the "
+        "same typed columns, real nulls, to an --out file only (needs the arrow extra; not "
+        "with --absent zero; see docs/batch.md). Example: --format csv",
     )
     out.add_argument(
         "--as-of",

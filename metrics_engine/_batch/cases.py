@@ -8,6 +8,7 @@ worker by the pool initializer (the calendar keeps its cache there).
 from __future__ import annotations
 
 import json
+import pickle
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from metrics_engine._batch.signals import PoolGuard, watch_parent
 from metrics_engine._batch.sla import SlaEncoder
 from metrics_engine._batch.spill import CASE_REJECT, CASE_REPORT, LINE_REJECT, ROW, SLA, Record
 from metrics_engine._case import compute_case, validate_case
+from metrics_engine._columns import row_values
 from metrics_engine._rules import Rules
 from metrics_engine._sla_spec import SlaPolicies, SlaPolicy
 
@@ -48,6 +50,9 @@ class Job:
     strict: bool = True
     absent: Absent = "null"
     csv: bool = False
+    #: Rows for a Parquet file: a row record holds its values pickled (marshal, which holds
+    #: the records in temp files, has no datetimes), in column order.
+    parquet: bool = False
     tuning: Tuning = field(default_factory=Tuning)
     sla: SlaPolicy | SlaPolicies | None = None  # SLA results beside each row (they pickle)
 
@@ -173,7 +178,11 @@ class CaseRunner:
         first = ordinals[0]
         if outcome.metrics is not None:
             case = events[0]["case"]
-            records.append((first, ROW, self.encoder.encode(case, outcome.metrics)))
+            if job.parquet:
+                row = pickle.dumps(row_values(case, outcome.metrics), pickle.HIGHEST_PROTOCOL)
+            else:
+                row = self.encoder.encode(case, outcome.metrics)
+            records.append((first, ROW, row))
             counts.rows = 1
             counts.skipped = outcome.metrics.skipped_events
             sla = outcome.metrics.sla

@@ -26,7 +26,10 @@ from metrics_engine._batch.outputs import (
     COLUMNS,
     Output,
     OutputPair,
+    RowsOutput,
+    check_parquet,
     open_output,
+    open_rows,
     reject_json,
     utf8,
 )
@@ -44,7 +47,7 @@ def _interrupted(caught: KeyboardInterrupt, pair: OutputPair | None) -> Interrup
     return Interrupted.of(caught, pair.left() if pair is not None else "nothing was written")
 
 
-def _clean_up(run: Run | None, opened: Sequence[Output], pair: OutputPair | None) -> None:
+def _clean_up(run: Run | None, opened: Sequence[RowsOutput], pair: OutputPair | None) -> None:
     """Discard the outputs not committed, end the workers, remove the temp folder.
 
     A signal may cut this short, once (see ``signals``): it is then run again, and the
@@ -83,9 +86,8 @@ def run_compute(options: ComputeOptions) -> Summary:
         sla=options.sla_out,
         sla_suffix=suffix,
     )
-    targets = [rows_target, rejects_target] if sla_target is None else [
-        rows_target, rejects_target, sla_target
-    ]  # fmt: skip
+    if options.format == "parquet":
+        check_parquet(options.absent, rows_target)
     job = Job(
         mode="compute",
         fast=json_backend() == "orjson",
@@ -94,18 +96,25 @@ def run_compute(options: ComputeOptions) -> Summary:
         strict=not options.lenient,
         absent=options.absent,
         csv=options.format == "csv",
+        parquet=options.format == "parquet",
         tuning=options.tuning,
         sla=options.sla,
     )
     run: Run | None = None
-    opened: list[Output] = []
+    opened: list[RowsOutput] = []
     pair: OutputPair | None = None
     try:
         with deferred():  # a signal now would leave a temp file not yet on the lists
             run = Run(job, workers, options.quiet, options.max_line_bytes, options.hooks)
-            for target in targets:
-                opened.append(open_output(target, run.folder))
-            pair = OutputPair(*opened)
+            rows_output = open_rows(rows_target, run.folder, options.format)
+            opened.append(rows_output)
+            rejects_output = open_output(rejects_target, run.folder)
+            opened.append(rejects_output)
+            sla_output: Output | None = None
+            if sla_target is not None:
+                sla_output = open_output(sla_target, run.folder)
+                opened.append(sla_output)
+            pair = OutputPair(rows_output, rejects_output, sla_output)
         mode = run_grouped if options.grouped else run_interleaved
         records, lines, as_of = mode(run, sources, as_of, options.as_of is None)
         run.stop_pool()  # nothing left for the workers (and no thread to take a signal)

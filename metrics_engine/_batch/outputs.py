@@ -1,4 +1,5 @@
-"""What a run writes (batch layer): rows as JSON Lines or CSV, rejects, and the output files.
+"""What a run writes (batch layer): rows as JSON Lines, CSV or Parquet, rejects, and the output
+files.
 
 Outputs are always valid UTF-8: a lone surrogate (from a ``\\udXXX`` escape in the input) has
 no UTF-8 form, so it is written as the JSON escape ``\\udXXX`` (in CSV, as that text).
@@ -6,7 +7,8 @@ no UTF-8 form, so it is written as the JSON escape ``\\udXXX`` (in CSV, as that 
 Outputs are written to temporary files and committed as a pair at the very end (see
 :class:`OutputPair`): regular files by ``os.replace``, rows and rejects meant for stdout,
 stderr, a device or a pipe by copying them there. An interrupted run leaves no file that
-looks complete, and never new rows beside old rejects.
+looks complete, and never new rows beside old rejects. Parquet rows go to a regular file
+only (see :class:`ParquetOutput`).
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import csv
 import io
 import json
 import os
+import pickle
 import shutil
 import tempfile
 from collections.abc import Sequence
-from typing import IO, Any, Final, Literal
+from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
 from metrics_engine._batch.inputs import BatchError, locate, os_reason
 from metrics_engine._batch.lines import orjson
@@ -31,22 +34,29 @@ from metrics_engine._events import id_text
 from metrics_engine._metrics import CaseMetrics
 from metrics_engine._output import FIELDS, USER_FIELDS
 
+if TYPE_CHECKING:
+    from metrics_engine.arrow import ParquetRowWriter
+
 __all__ = [
     "COLUMNS",
     "Absent",
     "Output",
     "OutputFormat",
     "OutputPair",
+    "ParquetOutput",
     "RowEncoder",
+    "RowsOutput",
+    "check_parquet",
     "dumps",
     "dumps_std",
     "open_output",
+    "open_rows",
     "reject_json",
     "utf8",
 ]
 
 Absent = Literal["null", "zero"]
-OutputFormat = Literal["jsonl", "csv"]
+OutputFormat = Literal["jsonl", "csv", "parquet"]
 
 #: Columns of an output row: "case_id" (``case`` is a reserved word in SQL), then the 41
 #: fields in Kayako's order (the ``to_dict()`` keys, without ``resource_type``).
@@ -206,11 +216,77 @@ class _Spool:
 
 Output = _AtomicFile | _Spool
 
+#: How ``--format parquet`` fails when pyarrow is missing.
+PARQUET_NEEDS: Final = "--format parquet needs pyarrow: pip install 'metrics-engine[arrow]'"
+
+
+def check_parquet(absent: Absent, rows: Target) -> None:
+    """What ``--format parquet`` refuses, before any input is read (exit 2)."""
+    if absent != "null":
+        raise BatchError(
+            "--absent zero: expected the default (null) with --format parquet, found zero: "
+            "Parquet has real nulls"
+        )
+    if not rows.is_file:
+        found = "stdout" if rows.kind == "stream" else f"the device or pipe {rows.name}"
+        raise BatchError(
+            f"--format parquet: expected --out FILE (a regular file), found {found}: a "
+            "Parquet file is written whole and renamed into place"
+        )
+    _writer_class()
+
+
+def _writer_class() -> type[ParquetRowWriter]:
+    """The Parquet writer, imported on first use: a JSON Lines or CSV run never loads pyarrow."""
+    try:
+        from metrics_engine.arrow import ParquetRowWriter
+    except ImportError:
+        raise BatchError(PARQUET_NEEDS) from None
+    return ParquetRowWriter
+
+
+class ParquetOutput:
+    """Rows to a Parquet file, written under a temporary name beside it and renamed over it,
+    as a regular file is: ``finish``, ``commit`` and ``discard`` are the steps of
+    :class:`OutputPair`. A row arrives as the pickled values of one row in column order (the
+    payload of a row record: see ``cases``)."""
+
+    def __init__(self, target: Target) -> None:
+        assert target.path is not None
+        self.target = target
+        self.path = target.path
+        try:
+            self.writer = _writer_class()(self.path)
+        except OSError as error:
+            raise BatchError(f"cannot write {target.name}: {os_reason(error)}") from None
+
+    def write(self, data: bytes) -> None:
+        self.writer.write((pickle.loads(data),))
+
+    def finish(self) -> None:
+        self.writer.finish()
+
+    def commit(self) -> None:
+        self.writer.commit()
+
+    def discard(self) -> None:
+        self.writer.abort()
+
+
+RowsOutput = Output | ParquetOutput
+
 
 def open_output(target: Target, folder: str) -> Output:
     if target.is_file:
         return _AtomicFile(target)
     return _Spool(target, folder)
+
+
+def open_rows(target: Target, folder: str, output_format: OutputFormat) -> RowsOutput:
+    """The rows' output: Parquet (a regular file, checked by :func:`check_parquet`) or text."""
+    if output_format == "parquet":
+        return ParquetOutput(target)
+    return open_output(target, folder)
 
 
 class OutputPair:
@@ -228,18 +304,22 @@ class OutputPair:
     ``written`` and ``partial`` record how far it went, for the message of a run that stops.
     """
 
-    def __init__(self, rows: Output, rejects: Output, sla: Output | None = None) -> None:
+    def __init__(self, rows: RowsOutput, rejects: Output, sla: Output | None = None) -> None:
         self.rows = rows
         self.rejects = rejects
         self.sla = sla
         # commit order: rows last
-        self.all: tuple[Output, ...] = (rejects, rows) if sla is None else (rejects, sla, rows)
-        self.written: list[Output] = []  # committed in full
+        self.all: tuple[RowsOutput, ...] = (rejects, rows) if sla is None else (rejects, sla, rows)
+        self.written: list[RowsOutput] = []  # committed in full
         self.partial: Output | None = None  # being copied to its stream when it stopped
 
     def write_row(self, data: bytes) -> None:
+        rows = self.rows
         try:
-            self.rows.handle.write(data)
+            if isinstance(rows, ParquetOutput):
+                rows.write(data)
+            else:
+                rows.handle.write(data)
         except OSError as error:
             raise self.failed(self.rows, error) from None
 
@@ -274,7 +354,7 @@ class OutputPair:
                     raise self.failed(output, error) from None
                 self.partial = None
                 self.written.append(output)
-        files = [output for output in both if isinstance(output, _AtomicFile)]
+        files = [output for output in both if isinstance(output, _AtomicFile | ParquetOutput)]
         with deferred():  # the renames are never cut apart by a signal
             for output in files:
                 try:
@@ -289,7 +369,7 @@ class OutputPair:
         for output in self.all:
             output.discard()
 
-    def failed(self, output: Output, error: OSError) -> BatchError:
+    def failed(self, output: RowsOutput, error: OSError) -> BatchError:
         return BatchError(f"cannot write {output.target.name}: {os_reason(error)}; {self.left()}")
 
     def left(self) -> str:
@@ -298,7 +378,7 @@ class OutputPair:
             (self.rows, self.rejects) if self.sla is None else (self.rows, self.rejects, self.sla)
         )
         if not self.written and self.partial is None:
-            files = [o.target.name for o in pair if isinstance(o, _AtomicFile)]
+            files = [o.target.name for o in pair if isinstance(o, _AtomicFile | ParquetOutput)]
             if files:
                 return f"nothing was written ({' and '.join(files)} left as they were)"
             return "nothing was written"
@@ -307,7 +387,7 @@ class OutputPair:
             parts.append(f"{self.partial.target.what} on {self.partial.target.name} incomplete")
         for output in pair:
             if output not in self.written and output is not self.partial:
-                if isinstance(output, _AtomicFile):
+                if isinstance(output, _AtomicFile | ParquetOutput):
                     parts.append(f"{output.target.name} left as it was")
                 else:
                     parts.append(f"no {output.target.what} written to {output.target.name}")
