@@ -321,7 +321,7 @@ def test_state_of_another_version_is_refused() -> None:
         me.CaseReplay.from_state({"format": "something else"})
     broken = replay.to_state()
     del broken["case"]["reopen_count"]
-    with pytest.raises(me.StateError, match="'case.reopen_count'"):
+    with pytest.raises(me.StateError, match=r"'case\.reopen_count'"):
         me.CaseReplay.from_state(broken)
 
 
