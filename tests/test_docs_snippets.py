@@ -59,3 +59,22 @@ def test_snippets_run(page: Path, monkeypatch: pytest.MonkeyPatch) -> None:
                 test()
         ran += 1
     assert ran or all(reason for _, _, reason in found)
+
+
+REPOSITORY = "https://github.com/metrics-engine/metrics-engine/blob/main/"
+_LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_links_to_the_repository_name_files_that_exist(page: Path) -> None:
+    """The README's links are absolute (so that they work on the package index's page);
+    docs/ link to each other relatively. Either way the file must exist."""
+    for target in _LINK.findall(page.read_text()):
+        if target.startswith(REPOSITORY):
+            path = ROOT / target.removeprefix(REPOSITORY)
+        elif "://" in target:
+            continue  # another site
+        else:
+            assert page.name != "README.md", f"relative link in the README: {target}"
+            path = page.parent / target
+        assert path.exists(), f"{page.name}: {target}"
