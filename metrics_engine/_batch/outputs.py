@@ -22,6 +22,7 @@ import pickle
 import shutil
 import tempfile
 from collections.abc import Sequence
+from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
 from metrics_engine._batch.inputs import BatchError, locate, os_reason
@@ -29,10 +30,10 @@ from metrics_engine._batch.lines import orjson
 from metrics_engine._batch.signals import deferred
 from metrics_engine._batch.spill import LINE_REJECT, Record
 from metrics_engine._batch.targets import Target, short_name, std_stream
-from metrics_engine._columns import CASE_ID
+from metrics_engine._columns import CASE_ID, row_values
+from metrics_engine._columns import COLUMNS as TYPED_COLUMNS
 from metrics_engine._events import id_text
 from metrics_engine._metrics import CaseMetrics
-from metrics_engine._output import FIELDS, USER_FIELDS
 
 if TYPE_CHECKING:
     from metrics_engine.arrow import ParquetRowWriter
@@ -60,8 +61,9 @@ OutputFormat = Literal["jsonl", "csv", "parquet"]
 
 #: Columns of an output row: "case_id" (``case`` is a reserved word in SQL), then the 41
 #: fields in Kayako's order (the ``to_dict()`` keys, without ``resource_type``).
-COLUMNS: Final = (CASE_ID, *FIELDS)
-_USERS: Final = tuple(name for name in FIELDS if name in USER_FIELDS)
+#: The column names of a row, from the one typed column list.
+COLUMNS: Final = tuple(column.name for column in TYPED_COLUMNS)
+_KINDS: Final = tuple(column.kind for column in TYPED_COLUMNS)
 
 
 def dumps_std(obj: Any) -> bytes:
@@ -98,18 +100,22 @@ class RowEncoder:
         self._writer = csv.writer(self._buffer, lineterminator="\n")
 
     def encode(self, case: object, metrics: CaseMetrics) -> bytes:
-        row: dict[str, Any] = {CASE_ID: id_text(case, "case")}
-        row.update(metrics.to_dict(absent=self.absent))
-        del row["resource_type"]
-        for name in _USERS:
-            user = row[name]
-            if user is not None:
-                row[name] = id_text(user["id"], name)
+        """One row: the typed values of :func:`row_values`, written by their column's kind."""
+        missing = 0 if self.absent == "zero" else None
+        cells: list[Any] = []
+        for kind, value in zip(_KINDS, row_values(case, metrics), strict=True):
+            if value is None:
+                cells.append(missing if kind == "integer" else None)
+            elif kind == "timestamp":
+                assert isinstance(value, datetime)
+                cells.append(value.isoformat())  # UTC, whole seconds: +00:00
+            else:
+                cells.append(value)
         if not self.csv:
-            return dumps(row) + b"\n"
+            return dumps(dict(zip(COLUMNS, cells, strict=True))) + b"\n"
         self._buffer.seek(0)
         self._buffer.truncate()
-        self._writer.writerow([_csv_cell(value) for value in row.values()])
+        self._writer.writerow([_csv_cell(value) for value in cells])
         # CSV has no escapes: a lone surrogate is written as the text ``\udXXX`` (see utf8).
         return utf8(self._buffer.getvalue())
 
