@@ -335,7 +335,7 @@ def test_exit_2(
     err = _fails(capsys, events, "--sla", policy)
     assert "expected --sla-out FILE when the rows go to stdout" in err
     assert "--sla" in _fails(capsys, events, "--sla", tmp_path / "missing.json", "--out", out)
-    assert "invalid JSON" in _fails(capsys, events, "--sla", bad("{"), "--out", out)
+    assert "expected JSON" in _fails(capsys, events, "--sla", bad("{"), "--out", out)
     err = _fails(capsys, events, "--sla", bad("[1]"), "--out", out)
     assert 'expected an object with "targets"' in err
     assert "found a list" in err

@@ -44,6 +44,7 @@ __all__ = [
     "locate",
     "os_reason",
     "over_limit",
+    "read_json_file",
     "skip_rest",
     "spool_stdin",
     "too_long",
@@ -338,7 +339,9 @@ def spool_stdin(folder: str, source: Source, number: int = 0) -> Source:
 # ====================================================================== calendars
 
 
-def _read_json_file(path: str, what: str) -> Any:
+def read_json_file(path: str, what: str) -> Any:
+    """A JSON input file (calendar, policies); :class:`BatchError` naming it when it cannot
+    be read or is not JSON."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -370,7 +373,7 @@ def load_calendar(
         )
     try:
         if calendar is not None:
-            obj = _read_json_file(calendar, "calendar")
+            obj = read_json_file(calendar, "calendar")
             if timezone is not None:
                 return BusinessCalendar.from_kayako(obj, timezone=timezone)
             if _looks_like_kayako_hours(obj):
@@ -381,7 +384,7 @@ def load_calendar(
                 )
             return BusinessCalendar.from_dict(obj)
         if team_calendars is not None:
-            return TeamCalendars.from_dict(_read_json_file(team_calendars, "team calendars"))
+            return TeamCalendars.from_dict(read_json_file(team_calendars, "team calendars"))
     except BatchError:
         raise
     except MetricsEngineError as error:

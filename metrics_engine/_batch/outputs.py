@@ -48,6 +48,7 @@ __all__ = [
     "RowEncoder",
     "RowsOutput",
     "check_parquet",
+    "csv_cell",
     "dumps",
     "dumps_std",
     "open_output",
@@ -115,12 +116,13 @@ class RowEncoder:
             return dumps(dict(zip(COLUMNS, cells, strict=True))) + b"\n"
         self._buffer.seek(0)
         self._buffer.truncate()
-        self._writer.writerow([_csv_cell(value) for value in cells])
+        self._writer.writerow([csv_cell(value) for value in cells])
         # CSV has no escapes: a lone surrogate is written as the text ``\udXXX`` (see utf8).
         return utf8(self._buffer.getvalue())
 
 
-def _csv_cell(value: object) -> object:
+def csv_cell(value: object) -> object:
+    """A CSV cell: null empty, booleans true/false, everything else as it is."""
     if value is None:
         return ""
     if value is True:

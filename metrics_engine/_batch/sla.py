@@ -14,8 +14,8 @@ import io
 import json
 from typing import Any, Final
 
-from metrics_engine._batch.inputs import BatchError, os_reason
-from metrics_engine._batch.outputs import dumps, utf8
+from metrics_engine._batch.inputs import BatchError, read_json_file
+from metrics_engine._batch.outputs import csv_cell, dumps, utf8
 from metrics_engine._columns import CASE_ID
 from metrics_engine._errors import MetricsEngineError
 from metrics_engine._events import id_text
@@ -46,15 +46,7 @@ SLA_COLUMNS: Final = (CASE_ID, *_RECORD_COLUMNS, *_TARGET_COLUMNS)
 def load_sla(path: str, has_calendar: bool) -> SlaPolicy | SlaPolicies:
     """The policy (or set) in ``path``; :class:`BatchError` (exit 2) when it cannot be read,
     is not one of the three forms, is invalid, or needs a calendar that was not given."""
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as error:
-        raise BatchError(f"cannot read --sla {path}: {os_reason(error)}") from None
-    try:
-        obj = json.loads(raw)
-    except (ValueError, RecursionError) as error:
-        raise BatchError(f"--sla {path}: expected JSON, found invalid JSON ({error})") from None
+    obj = read_json_file(path, "--sla")
     policy: SlaPolicy | SlaPolicies
     try:
         if isinstance(obj, dict) and "targets" in obj:
@@ -106,17 +98,9 @@ class SlaEncoder:
         self._buffer.truncate()
         for record in results["sla_metrics"]:
             target: dict[str, Any] | None = record["target"]
-            cells = [case_id, *(_cell(record[name]) for name in _RECORD_COLUMNS)]
-            cells.extend("" if target is None else _cell(target[name]) for name in _TARGET_COLUMNS)
+            cells = [case_id, *(csv_cell(record[name]) for name in _RECORD_COLUMNS)]
+            cells.extend(
+                "" if target is None else csv_cell(target[name]) for name in _TARGET_COLUMNS
+            )
             self._writer.writerow(cells)
         return utf8(self._buffer.getvalue())
-
-
-def _cell(value: object) -> object:
-    if value is None:
-        return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return value
