@@ -7,6 +7,7 @@ worker by the pool initializer (the calendar keeps its cache there).
 
 from __future__ import annotations
 
+import functools
 import json
 import pickle
 from collections import Counter
@@ -157,24 +158,18 @@ class CaseRunner:
         """One case through the per-case function (the one Spark and ``compute_batch`` use):
         a row, a reject pointing at the offending line, or a case not yet created at ``as_of``."""
         job = self.job
-        outcome = compute_case(
-            events,
+        compute = functools.partial(
+            compute_case,
             calendar=job.calendar,
             as_of=self.as_of,
             strict=job.strict,
             rules=job.rules,
             sla=job.sla,
         )
+        outcome = compute(events)
         if outcome.error is not None and job.fast:  # orjson reads huge integers as floats
             events = _reread_std(lines, ordinals, events)
-            outcome = compute_case(
-                events,
-                calendar=job.calendar,
-                as_of=self.as_of,
-                strict=job.strict,
-                rules=job.rules,
-                sla=job.sla,
-            )
+            outcome = compute(events)
         first = ordinals[0]
         if outcome.metrics is not None:
             case = events[0]["case"]
