@@ -41,7 +41,7 @@ Documentation, in the project's docs/ folder (beside README.md):
 - docs/sla.md: SLA clocks (``sla=`` with an ``SlaPolicy`` or ``SlaPolicies``).
 
 The core is pure: no I/O, no global state, no clock reads. Batch I/O lives in
-the ``metrics_engine._batch*`` modules and the ``metrics-engine`` command.
+the private ``metrics_engine._batch`` package and the ``metrics-engine`` command.
 """
 
 from __future__ import annotations
