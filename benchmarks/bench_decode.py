@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         stages["orjson.loads"] = each(orjson.loads)
     except ImportError:
         pass
-    if _fast.HAVE_MSGSPEC:
+    if _fast.HAVE_STRUCT_DECODER:
         import msgspec
 
         from metrics_engine._fast_structs import decode_line
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         stages["msgspec to dicts"] = each(msgspec.json.Decoder().decode)
         stages["msgspec into EventLine"] = each(decode_line)
     stages["json.loads + parse_event"] = each(lambda line: parse_event(loads(line)))
-    if _fast.HAVE_MSGSPEC:
+    if _fast.HAVE_STRUCT_DECODER:
         actors: dict[tuple[Any, Any], Actor] = {}
         fast_event = _fast._fast_event
         stages["fast way: EventLine -> Event"] = each(lambda line: fast_event(line, actors))
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             best[name] = min(best[name], time.process_time() - start)
 
     build = "compiled" if me.COMPILED else "pure Python"
-    decoder = "msgspec" if _fast.HAVE_MSGSPEC else "no msgspec"
+    decoder = "msgspec" if _fast.HAVE_STRUCT_DECODER else "no msgspec"
     print(f"{n} events in {len(cases)} cases; {build}, {decoder}; CPU time, best of each")
     floor = best["json.loads"]
     for name, seconds in best.items():

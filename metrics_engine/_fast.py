@@ -57,11 +57,11 @@ try:  # the optional extra ``fast``
         decode_line,
     )
 
-    HAVE_MSGSPEC = True
+    HAVE_STRUCT_DECODER = True
 except ImportError:  # pragma: no cover - exercised where msgspec is absent
-    HAVE_MSGSPEC = False
+    HAVE_STRUCT_DECODER = False
 
-__all__ = ["HAVE_MSGSPEC", "compute_metrics_from_lines"]
+__all__ = ["HAVE_STRUCT_DECODER", "compute_metrics_from_lines"]
 
 Lines = Iterable[bytes | bytearray | str] | bytes | bytearray | str
 
@@ -99,7 +99,7 @@ class _LineReplay(CaseReplay):
     __slots__ = ()
 
     def _parse(self, raw: object, index: int) -> Event | None:
-        if HAVE_MSGSPEC and isinstance(raw, bytes | str):
+        if HAVE_STRUCT_DECODER and isinstance(raw, bytes | str):
             event = _fast_event(raw, self._actors)
             if event is not None:
                 if index == 0:

@@ -47,11 +47,11 @@ __all__ = ["compute_metrics_df"]
 Calendar = BusinessCalendar | TeamCalendars
 
 # Row kinds between the two passes.
-_SPECIAL: Final = 0  # one task's latest ``at``, sent to every partition
+_AS_OF_RECORD: Final = 0  # one task's latest ``at``, sent to every partition
 _EVENT: Final = 1
 _REJECT: Final = 2  # an input record that is not an event: rejected on its own
 
-_SPECIAL_PREFIX: Final = "metrics_engine.as_of/"
+_AS_OF_PREFIX: Final = "metrics_engine.as_of/"
 
 
 def compute_metrics_df(
@@ -218,7 +218,7 @@ def _special_keys(spark: SparkSession, count: int) -> list[bytes]:
     found: dict[int, int] = {}
     size = 16 * count
     while len(found) < count:
-        name = F.concat(F.lit(_SPECIAL_PREFIX), F.col("id").cast("string")).cast("binary")
+        name = F.concat(F.lit(_AS_OF_PREFIX), F.col("id").cast("string")).cast("binary")
         rows = (
             spark.range(0, size, 1, 1)  # one task, no shuffle: a few hundred numbers
             .select(F.col("id"), F.pmod(F.hash(name), F.lit(count)).alias("p"))
@@ -227,7 +227,7 @@ def _special_keys(spark: SparkSession, count: int) -> list[bytes]:
         for row in sorted(rows, key=lambda row: int(row["id"]), reverse=True):
             found[int(row["p"])] = int(row["id"])  # the smallest id for each partition
         size *= 4
-    return [f"{_SPECIAL_PREFIX}{found[p]}".encode() for p in range(count)]
+    return [f"{_AS_OF_PREFIX}{found[p]}".encode() for p in range(count)]
 
 
 # ====================================================================== on the executors
@@ -288,7 +288,7 @@ class _KeyStage:
             count = len(self.special)
             yield pa.RecordBatch.from_arrays(
                 [
-                    pa.array([_SPECIAL] * count, pa.int32()),
+                    pa.array([_AS_OF_RECORD] * count, pa.int32()),
                     pa.array([b""] * count, pa.binary()),
                     pa.array(self.special, pa.binary()),
                     pa.array([latest.result()] * count, pa.int64()),
@@ -331,7 +331,7 @@ class _CaseStage:
             for kind, key, at, line in zip(kinds, keys, ats, lines, strict=True):
                 if kind == _EVENT:
                     run.event(key, line)
-                elif kind == _SPECIAL:
+                elif kind == _AS_OF_RECORD:
                     run.latest(at)
                 else:
                     run.reject(line)

@@ -30,7 +30,7 @@ from metrics_engine.testing import event_streams, sla_policies
 from tests.breakage import break_stream
 
 needs_msgspec = pytest.mark.skipif(
-    not _fast.HAVE_MSGSPEC, reason="msgspec (the extra 'fast') is not installed"
+    not _fast.HAVE_STRUCT_DECODER, reason="msgspec (the extra 'fast') is not installed"
 )
 
 CREATED = {
@@ -502,7 +502,7 @@ def test_the_same_answers_without_msgspec(monkeypatch: pytest.MonkeyPatch) -> No
     events = [CREATED, REPLY, DONE]
     lines = [dumps(event) for event in events]
     expected = me.compute_metrics(events)
-    monkeypatch.setattr(_fast, "HAVE_MSGSPEC", False)
+    monkeypatch.setattr(_fast, "HAVE_STRUCT_DECODER", False)
     assert me.compute_metrics_from_lines(lines) == expected
     with pytest.raises(me.EventError, match="event 1: not JSON"):
         me.compute_metrics_from_lines([lines[0], b"{"])
