@@ -35,7 +35,6 @@ RULES: tuple[Rule, ...] = (
     Rule("_calendar_spec", 1),
     Rule("_kayako_hours", 1),
     Rule("_kayako_sla", 1),
-    Rule("_kayako_sla", 1),
     Rule("_rules", 1),
     Rule("_output", 1),
     Rule("_calendar_index", 1.5),  # the open-seconds time line, built for _calendar
