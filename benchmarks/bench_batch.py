@@ -2,36 +2,55 @@
 
 Usage (from the repository root)::
 
-    python -m benchmarks.bench_batch                 # 1,000,000 events, about 30,000 cases
-    python -m benchmarks.bench_batch --events 100000 # smaller
-    python -m benchmarks.bench_batch --backends json # only the stdlib JSON path
+    python -m benchmarks.bench_batch                  # 1,000,000 events, about 30,000 cases
+    python -m benchmarks.bench_batch --events 100000  # smaller
+    python -m benchmarks.bench_batch --compare .venv-compiled/bin/python  # + a compiled build
+    python -m benchmarks.bench_batch --paths stdlib   # only the standard library's JSON path
+    python -m benchmarks.bench_batch --layouts interleaved --workers 1 --repeats 3
+    python -m benchmarks.bench_batch --check-identical  # also compare the outputs' bytes
 
-Input files come from ``benchmarks.synth`` (grouped and interleaved) and are cached under
-``/tmp/metrics_engine_bench`` (``--cache DIR``). Each configuration runs the real command in
-a subprocess with ``examples/calendar.json``; wall seconds, CPU seconds (the process and its
-workers) and peak RSS (largest process of the run) come from GNU ``/usr/bin/time`` (or
-``os.wait4`` where it is missing). Beside them, in
-the same run: a bare ``json.loads`` loop (and an ``orjson.loads`` loop when installed) over
-the same file, and a CPU-burn with one and two processes, which tells how much parallelism
-the machine gives right now (a shared or throttled machine gives less than 2x). Nothing is
-asserted: this prints figures.
+Every configuration, build × JSON path × workers, runs on each layout (interleaved, grouped).
+Build ``pure`` is this interpreter on the checkout's source; each ``--compare PYTHON`` runs
+its own installed package (from a temporary folder, the repository off ``PYTHONPATH``), and
+is labelled by the ``metrics_engine.COMPILED`` it reports. JSON path ``stdlib`` sets
+``METRICS_ENGINE_JSON=json``; ``fast`` unsets it (orjson and msgspec, the ``fast`` extra;
+skipped where they are missing). ``--repeats N`` keeps the best wall of N runs.
+
+Inputs come from ``benchmarks.synth``, cached under ``/tmp/metrics_engine_bench`` (``--cache``).
+Each run is the real command in a subprocess with ``examples/calendar.json``; wall and CPU
+seconds (with workers) and peak RSS (largest process) come from GNU ``/usr/bin/time`` (or
+``os.wait4``). Beside them, measured by this interpreter in the same run: a bare
+``json.loads`` loop (and ``orjson.loads``, when installed) over the same file, and a CPU burn
+in one and two processes: the parallelism the machine gives now (a shared machine gives less
+than 2x). A "targets" block rates the interleaved rows against the project's goals;
+``--check-identical`` compares the rows, rejects and summary (timings removed) of the last
+run of every configuration. Nothing is asserted: this prints figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CALENDAR = ROOT / "examples" / "calendar.json"
+_TIME = "/usr/bin/time"
+_TIMING = re.compile(r"\d+(\.\d+)? ?(s|ms|µs|events/s|cases/s)\b".encode())
+Digests = tuple[str, ...]  # rows, rejects, summary
+_PROBE = "import metrics_engine as m; print(m.COMPILED, m.__file__)"
 
 
 @dataclass(frozen=True)
@@ -42,15 +61,34 @@ class Measure:
     status: int
 
 
-def _ensure_input(cache: Path, events: int, interleaved: bool) -> Path:
+@dataclass(frozen=True)
+class Build:
+    name: str  # "pure" or "compiled" (from metrics_engine.COMPILED), "#2"... when repeated
+    python: str
+    cwd: Path
+    env: dict[str, str]
+    fast: bool  # orjson and msgspec import
+
+
+@dataclass(frozen=True)
+class Row:
+    layout: str
+    build: str
+    path: str
+    workers: int
+    measure: Measure
+    loads: float  # the bare json.loads loop on the same file
+
+
+def _ensure_input(cache: Path, events: int, layout: str) -> Path:
     from benchmarks.synth import write_jsonl
 
     cache.mkdir(parents=True, exist_ok=True)
-    layout = "interleaved" if interleaved else "grouped"
     path = cache / f"events-{events}-{layout}.jsonl"
     if not path.exists():
         temp = path.with_suffix(".partial")
         started = time.perf_counter()
+        interleaved = layout == "interleaved"
         cases, written, size = write_jsonl(temp, n_events=events, seed=0, interleaved=interleaved)
         temp.replace(path)
         print(
@@ -67,12 +105,11 @@ def _count_lines(path: Path) -> int:
 
 def _loop_seconds(path: Path, backend: str) -> float:
     """A bare loop: read each line and parse it, nothing kept."""
+    loads: Callable[[bytes], object] = json.loads
     if backend == "orjson":
         import orjson
 
         loads = orjson.loads
-    else:
-        loads = json.loads
     started = time.perf_counter()
     with path.open("rb") as handle:
         for line in handle:
@@ -100,31 +137,27 @@ def _parallel_capacity() -> tuple[float, float]:
     return alone, both
 
 
-_TIME = "/usr/bin/time"
-
-
-def _run(command: list[str], env: dict[str, str]) -> Measure:
+def _run(command: list[str], env: dict[str, str], cwd: Path, stderr: Path) -> Measure:
     """Run a command; its wall and CPU seconds and the peak RSS of its largest process.
 
     GNU time measures from a process of its own: ``os.wait4`` on a child forked from this
     (by now large) benchmark process would report this process's high-water mark instead.
     """
-    if os.path.exists(_TIME):
-        with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
-            started = time.perf_counter()
-            status = subprocess.call(
-                [_TIME, "-o", report.name, "-f", "%e %U %S %M", *command],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                cwd=ROOT,
-            )
-            wall = time.perf_counter() - started
-            fields = report.read().split()[-4:]
-        _, user, system, peak_kib = (float(field) for field in fields)
-        return Measure(wall=wall, cpu=user + system, peak_mib=peak_kib / 1024, status=status)
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, cwd=ROOT)
-    _, wait_status, usage = os.wait4(process.pid, 0)
+    with stderr.open("wb") as errors:
+        options: dict[str, Any] = {"env": env, "cwd": cwd, "stderr": errors}
+        options["stdout"] = subprocess.DEVNULL
+        if os.path.exists(_TIME):
+            with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+                started = time.perf_counter()
+                timed = [_TIME, "-o", report.name, "-f", "%e %U %S %M", *command]
+                status = subprocess.call(timed, **options)
+                wall = time.perf_counter() - started
+                fields = report.read().split()[-4:]
+            _, user, system, peak_kib = (float(field) for field in fields)
+            return Measure(wall=wall, cpu=user + system, peak_mib=peak_kib / 1024, status=status)
+        started = time.perf_counter()
+        process = subprocess.Popen(command, **options)
+        _, wait_status, usage = os.wait4(process.pid, 0)
     return Measure(
         wall=time.perf_counter() - started,
         cpu=usage.ru_utime + usage.ru_stime,
@@ -133,87 +166,188 @@ def _run(command: list[str], env: dict[str, str]) -> Measure:
     )
 
 
+def _without_root(env: dict[str, str]) -> dict[str, str]:
+    """The environment with the repository taken off ``PYTHONPATH``."""
+    parts = env.get("PYTHONPATH", "").split(os.pathsep)
+    kept = os.pathsep.join(p for p in parts if p and Path(p).resolve() != ROOT)
+    result = {k: v for k, v in env.items() if k != "PYTHONPATH"}
+    return {**result, "PYTHONPATH": kept} if kept else result
+
+
+def _build(python: str, cwd: Path, env: dict[str, str], taken: list[str]) -> Build | None:
+    """Ask the interpreter which build it imports and whether it has the fast extra."""
+    probe = subprocess.run(
+        [python, "-c", _PROBE], env=env, cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if probe.returncode != 0:
+        last = (probe.stderr.strip().splitlines() or ["?"])[-1]
+        print(f"{python}: cannot import metrics_engine ({last}); skipped")
+        return None
+    compiled, _, where = probe.stdout.strip().partition(" ")
+    label = "compiled" if compiled == "True" else "pure"
+    name = label if label not in taken else f"{label}#{taken.count(label) + 1}"
+    taken.append(label)
+    check = [python, "-c", "import orjson, msgspec"]
+    fast = subprocess.run(check, env=env, cwd=cwd, capture_output=True).returncode == 0
+    print(f"{name:<10} {python}: metrics_engine.COMPILED={compiled}, {where}")
+    if not fast:
+        print(f"{name:<10} has no orjson/msgspec: its 'fast' path is skipped")
+    return Build(name=name, python=python, cwd=cwd, env=env, fast=fast)
+
+
+def _digest(path: Path) -> str:
+    """A file's SHA-256; timings are blanked in the summary (stderr)."""
+    data = path.read_bytes() if path.exists() else b"missing"
+    return hashlib.sha256(_TIMING.sub(b"<t>", data) if path.name == "stderr" else data).hexdigest()
+
+
+def _measure(
+    build: Build, path: str, count: int, source: Path, layout: str, repeats: int
+) -> tuple[Measure, Digests, str]:
+    """The best run of ``repeats``; digests of the last run's rows, rejects and summary."""
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as name:
+        folder = Path(name)
+        command = [
+            build.python, "-m", "metrics_engine", "compute", str(source),
+            "--calendar", str(CALENDAR), "--workers", str(count),
+            "--out", str(folder / "out.jsonl"), "--rejects", str(folder / "rejects.jsonl"),
+        ]  # fmt: skip
+        if layout == "grouped":
+            command.append("--grouped")
+        env = {k: v for k, v in build.env.items() if k != "METRICS_ENGINE_JSON"}
+        if path == "stdlib":
+            env["METRICS_ENGINE_JSON"] = "json"
+        runs = [_run(command, env, build.cwd, folder / "stderr") for _ in range(repeats)]
+        stderr = (folder / "stderr").read_text(errors="replace").strip().splitlines()
+        digests = tuple(_digest(folder / n) for n in ("out.jsonl", "rejects.jsonl", "stderr"))
+    return min(runs, key=lambda m: m.wall), digests, (stderr or [""])[-1]
+
+
+def _mark(value: float, limit: float, at_most: bool) -> str:
+    return "✓" if (value <= limit if at_most else value >= limit) else "✗"
+
+
+def _targets(rows: list[Row], builds: list[Build]) -> None:
+    """Rate the interleaved rows against the goals (figures and marks, nothing asserted)."""
+    mine = [r for r in rows if r.layout == "interleaved"]
+    if not mine:
+        return
+    print("targets (interleaved):")
+    for row in mine:
+        ratio = row.measure.wall / row.loads
+        label = row.build.partition("#")[0]
+        if row.workers == 1 and row.path == "stdlib" and label == "pure":
+            print(f"  {row.build} stdlib 1 worker ≤ 4× loads: {ratio:.2f}× {_mark(ratio, 4, True)}")
+        if row.workers == 1 and row.path == "fast" and label == "compiled":
+            print(
+                f"  {row.build} fast 1 worker ≤ 2.5× loads (goal 1.5×): {ratio:.2f}× "
+                f"{_mark(ratio, 2.5, True)} (goal {_mark(ratio, 1.5, True)})"
+            )
+    for build in builds:
+        for path in ("stdlib", "fast"):
+            walls = {
+                r.workers: r.measure.wall for r in mine if (r.build, r.path) == (build.name, path)
+            }
+            if 1 in walls and 2 in walls:
+                speedup = walls[1] / walls[2]
+                print(
+                    f"  {build.name} {path} 2 workers ≥ 1.5× 1 worker (goal 1.8×): {speedup:.2f}× "
+                    f"{_mark(speedup, 1.5, False)} (goal {_mark(speedup, 1.8, False)})"
+                )
+
+
+def _report_identical(layout: str, outputs: dict[str, Digests]) -> None:
+    """Per kind of output, the configurations grouped by content when they are not all alike."""
+    same = True
+    for index, kind in enumerate(("rows", "rejects", "summary")):
+        groups: dict[str, list[str]] = {}
+        for config, digests in outputs.items():
+            groups.setdefault(digests[index], []).append(config)
+        if len(groups) > 1:
+            same = False
+            print(f"  {layout} {kind} differ: " + " | ".join(map(", ".join, groups.values())))
+    if same:
+        print(f"  {layout}: all {len(outputs)} configurations byte-identical")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_batch")
     parser.add_argument("--events", type=int, default=1_000_000, help="events per input file")
     parser.add_argument("--cache", default="/tmp/metrics_engine_bench", help="input cache folder")
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts")
-    parser.add_argument(
-        "--backends",
-        default="orjson,json",
-        help="JSON paths to measure: orjson (when installed) and/or json",
-    )
+    parser.add_argument("--paths", default="stdlib,fast", help="JSON paths: stdlib and/or fast")
+    parser.add_argument("--layouts", default="interleaved,grouped", help="interleaved, grouped")
+    parser.add_argument("--repeats", type=int, default=1, help="runs per configuration (best)")
+    parser.add_argument("--compare", nargs="+", default=[], metavar="PYTHON", help="interpreters")
+    parser.add_argument("--check-identical", action="store_true", help="compare the outputs")
     args = parser.parse_args(argv)
-
-    try:
-        import orjson  # noqa: F401
-    except ImportError:
-        has_orjson = False
-    else:
-        has_orjson = True
-    backends = [b for b in args.backends.split(",") if b and (b != "orjson" or has_orjson)]
+    paths = [p for p in args.paths.split(",") if p]
+    layouts = [name for name in args.layouts.split(",") if name]
+    if not set(paths) <= {"stdlib", "fast"} or not set(layouts) <= {"interleaved", "grouped"}:
+        parser.error("--paths takes stdlib,fast and --layouts interleaved,grouped")
     workers = [int(w) for w in args.workers.split(",")]
-    cache = Path(args.cache)
+    cache = Path(args.cache).resolve()
+    has_orjson = importlib.util.find_spec("orjson") is not None
 
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, backends {backends}")
-    alone, both = _parallel_capacity()
-    print(
-        f"machine: one CPU burn {alone:.2f}s alone, two in parallel {both:.2f}s "
-        f"-> parallel capacity {2 * alone / both:.2f}x of 2x"
-    )
-    print()
-    header = (
-        f"{'input':<12} {'json':<6} {'w':>2} {'wall s':>7} {'events/s':>10} {'cpu s':>7} "
-        f"{'peak MiB':>8} {'x loads':>8} {'x 1 worker':>10}"
-    )
-    for interleaved in (True, False):
-        path = _ensure_input(cache, args.events, interleaved)
-        events = _count_lines(path)
-        layout = "interleaved" if interleaved else "grouped"
-        loads_json = min(_loop_seconds(path, "json") for _ in range(2))
-        line = f"{layout}: {events} events, {path.stat().st_size / 1e6:.0f} MB; "
-        line += f"bare json.loads loop {loads_json:.2f}s ({events / loads_json:,.0f}/s)"
-        if has_orjson:
-            loads_orjson = min(_loop_seconds(path, "orjson") for _ in range(2))
-            line += f", bare orjson.loads loop {loads_orjson:.2f}s"
-        print(line)
-        print(header)
-        for backend in backends:
-            one_worker: float | None = None
-            for count in workers:
-                with tempfile.TemporaryDirectory(prefix="bench-batch-") as folder:
-                    command = [
-                        sys.executable,
-                        "-m",
-                        "metrics_engine",
-                        "compute",
-                        str(path),
-                        "--calendar",
-                        str(CALENDAR),
-                        "--workers",
-                        str(count),
-                        "--out",
-                        os.path.join(folder, "out.jsonl"),
-                        "--quiet",
-                    ]
-                    if not interleaved:
-                        command.append("--grouped")
-                    run_env = dict(env, METRICS_ENGINE_JSON=backend)
-                    measure = _run(command, run_env)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, JSON paths {paths}")
+    pure_env = dict(os.environ)
+    pure_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), pure_env.get("PYTHONPATH")]))
+    with tempfile.TemporaryDirectory(prefix="bench-batch-cwd-") as outside:
+        taken: list[str] = []
+        candidates = [_build(sys.executable, ROOT, pure_env, taken)]
+        other_env = _without_root(dict(os.environ))
+        candidates += [_build(p, Path(outside), other_env, taken) for p in args.compare]
+        builds = [b for b in candidates if b is not None]
+        alone, both = _parallel_capacity()
+        print(
+            f"machine: one CPU burn {alone:.2f}s alone, two in parallel {both:.2f}s "
+            f"-> parallel capacity {2 * alone / both:.2f}x of 2x"
+        )
+        print()
+        rows: list[Row] = []
+        outputs: dict[str, dict[str, Digests]] = {}
+        for layout in layouts:
+            source = _ensure_input(cache, args.events, layout)
+            events = _count_lines(source)
+            loads_json = min(_loop_seconds(source, "json") for _ in range(2))
+            line = f"{layout}: {events} events, {source.stat().st_size / 1e6:.0f} MB; "
+            line += f"bare json.loads loop {loads_json:.2f}s ({events / loads_json:,.0f}/s)"
+            if has_orjson:
+                loads_orjson = min(_loop_seconds(source, "orjson") for _ in range(2))
+                line += f", bare orjson.loads loop {loads_orjson:.2f}s"
+            print(line)
+            print(
+                f"{'layout':<12} {'build':<10} {'path':<6} {'w':>2} {'wall s':>7} "
+                f"{'events/s':>10} {'cpu s':>7} {'peak MiB':>8} {'x loads':>8} {'x 1 worker':>10}"
+            )
+            outputs[layout] = {}
+            one_worker: dict[tuple[str, str], float] = {}
+            configurations = [
+                (b, p, c) for b in builds for p in paths if p != "fast" or b.fast for c in workers
+            ]
+            for build, path, count in configurations:
+                measure, digests, last = _measure(build, path, count, source, layout, args.repeats)
+                outputs[layout][f"{build.name}/{path}/{count}w"] = digests
+                rows.append(Row(layout, build.name, path, count, measure, loads_json))
                 if count == 1:
-                    one_worker = measure.wall
-                speedup = f"{one_worker / measure.wall:.2f}" if one_worker else "-"
+                    one_worker[build.name, path] = measure.wall
+                single = one_worker.get((build.name, path))
+                speedup = f"{single / measure.wall:.2f}" if single else "-"
                 print(
-                    f"{layout:<12} {backend:<6} {count:>2} {measure.wall:>7.2f} "
+                    f"{layout:<12} {build.name:<10} {path:<6} {count:>2} {measure.wall:>7.2f} "
                     f"{events / measure.wall:>10,.0f} {measure.cpu:>7.2f} "
                     f"{measure.peak_mib:>8.0f} {measure.wall / loads_json:>8.2f} {speedup:>10}"
-                    + ("" if measure.status in (0, 1) else f"  exit {measure.status}!")
+                    + ("" if measure.status in (0, 1) else f"  exit {measure.status}: {last}")
                 )
-        print()
+            print()
     print("x loads: wall seconds / bare json.loads loop seconds on the same file (lower is better)")
-    print("x 1 worker: speedup over the same configuration with 1 worker")
+    print("x 1 worker: speedup over the same build and JSON path with 1 worker")
+    print()
+    _targets(rows, builds)
+    if args.check_identical:
+        print("identical outputs (rows, rejects, summary without timings):")
+        for layout, kept in outputs.items():
+            _report_identical(layout, kept)
     return 0
 
 
