@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from metrics_engine._errors import MetricsEngineError
+from metrics_engine._events import Event
 from metrics_engine._metrics import CalendarLike, CaseMetrics
 from metrics_engine._replay import CaseReplay, _case_of
 from metrics_engine._rules import Rules
@@ -53,22 +54,25 @@ class CaseOutcome:
 
 
 def compute_case(
-    events: Sequence[Mapping[str, Any]],
+    events: Sequence[Mapping[str, Any]] | Sequence[object],
     *,
     calendar: CalendarLike | None = None,
     as_of: int | None = None,
     strict: bool = True,
     rules: Rules = Rules(),  # noqa: B008 - Rules is frozen, so a shared default is safe
     sla: SlaPolicy | SlaPolicies | None = None,
+    replay_type: type[CaseReplay] = CaseReplay,
 ) -> CaseOutcome:
     """One case's outcome at ``as_of`` (epoch seconds; ``None``: its last applied event).
 
     With ``sla``, the metrics carry the case's SLA clocks in ``.sla`` (docs/sla.md); a case
     whose ``sla`` value the policy set refuses is an error outcome like any failing case.
+    ``replay_type``: the replay that parses the stream's items (the batch command's workers
+    give events parsed on the fast path among decoded objects: ``_fast.ParsedReplay``).
     """
-    case = _case_of(events[0]) if events else None
+    case = _first_case(events)
     try:
-        replay = CaseReplay(calendar=calendar, strict=strict, rules=rules, sla=sla)
+        replay = replay_type(calendar=calendar, strict=strict, rules=rules, sla=sla)
         replay._feed(events, limit=as_of)
         if replay._created_after(as_of):
             return CaseOutcome(case, not_created=True)
@@ -76,6 +80,14 @@ def compute_case(
         return CaseOutcome(case, metrics=replay.metrics(as_of=at))
     except Exception as error:  # not only MetricsEngineError: a bug must not lose a case
         return CaseOutcome(case, error=error)
+
+
+def _first_case(events: Sequence[object]) -> object:
+    """The case id of the first item: a decoded object's, or an already parsed event's."""
+    if not events:
+        return None
+    first = events[0]
+    return first.case_raw if type(first) is Event else _case_of(first)
 
 
 @dataclass(frozen=True, slots=True)

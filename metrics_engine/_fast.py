@@ -61,7 +61,7 @@ try:  # the optional extra ``fast``
 except ImportError:  # pragma: no cover - exercised where msgspec is absent
     HAVE_STRUCT_DECODER = False
 
-__all__ = ["HAVE_STRUCT_DECODER", "compute_metrics_from_lines"]
+__all__ = ["HAVE_STRUCT_DECODER", "ParsedReplay", "compute_metrics_from_lines", "event_of_line"]
 
 Lines = Iterable[bytes | bytearray | str] | bytes | bytearray | str
 
@@ -125,6 +125,29 @@ class _LineReplay(CaseReplay):
             return json.loads(raw.rstrip(b"\r\n"))
         except (ValueError, RecursionError) as error:
             raise EventError(_not_json(error), case=self._error_case, index=index) from None
+
+
+class ParsedReplay(CaseReplay):
+    """A replay whose stream may hold events already parsed by :func:`event_of_line` beside
+    decoded JSON objects (the batch command's workers: each line the fast way when it can)."""
+
+    __slots__ = ()
+
+    def _parse(self, raw: object, index: int) -> Event | None:
+        if type(raw) is Event:
+            if index == 0:
+                self._error_case = raw.case_raw  # what the careful way records
+            return raw
+        return super()._parse(raw, index)
+
+
+def event_of_line(line: bytes, actors: dict[tuple[Any, Any], Actor]) -> Event | None:
+    """The event of an ordinary valid JSON line, as the careful parser builds it from the
+    decoded object; ``None`` when the line must be decoded and parsed the careful way (always
+    without msgspec). ``actors`` memoizes parsed actors (one dict per case)."""
+    if not HAVE_STRUCT_DECODER:
+        return None
+    return _fast_event(line, actors)
 
 
 def _event_lines(lines: Lines) -> Iterator[object]:

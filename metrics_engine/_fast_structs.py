@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["UNSET", "ActorLine", "DecodeError", "EventLine", "decode_line"]
+__all__ = ["UNSET", "ActorLine", "DecodeError", "EventLine", "KeyLine", "decode_key", "decode_line"]
 
 UNSET = msgspec.UNSET
 DecodeError = msgspec.DecodeError  # ValidationError (a value of another type) is a subclass
@@ -46,3 +46,13 @@ class EventLine(msgspec.Struct, gc=False):
 
 
 decode_line = msgspec.json.Decoder(EventLine).decode
+
+
+class KeyLine(msgspec.Struct, gc=False):
+    """What the batch command's first pass reads of a line: its case id and ``at``."""
+
+    case: str | int
+    at: str | None = None
+
+
+decode_key = msgspec.json.Decoder(KeyLine).decode

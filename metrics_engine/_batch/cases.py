@@ -25,6 +25,9 @@ from metrics_engine._batch.sla import SlaEncoder
 from metrics_engine._batch.spill import CASE_REJECT, CASE_REPORT, LINE_REJECT, ROW, SLA, Record
 from metrics_engine._case import compute_case, validate_case
 from metrics_engine._columns import row_values
+from metrics_engine._events import Actor, Event
+from metrics_engine._fast import ParsedReplay, event_of_line
+from metrics_engine._replay import CaseReplay
 from metrics_engine._rules import Rules
 from metrics_engine._sla_spec import SlaPolicies, SlaPolicy
 
@@ -46,6 +49,9 @@ class Job:
 
     mode: Literal["compute", "validate"]
     fast: bool = False  # read lines with orjson (chosen once per run: see json_backend)
+    #: compute: parse each line straight into an event with msgspec where it can (the fast
+    #: path of ``_fast``; any other line is read as without it). Chosen with ``fast``.
+    structs: bool = False
     calendar: Calendar | None = None
     rules: Rules = field(default_factory=Rules)
     strict: bool = True
@@ -91,12 +97,20 @@ CaseLines = list[tuple[int, bytes]]
 def _read_case(
     job: Job, lines: CaseLines, parsed: list[Any] | None, records: list[Record], counts: Counts
 ) -> tuple[list[Any], list[int]]:
-    """The events of one case and their ordinals; lines that are not events become records."""
+    """The events of one case and their ordinals; lines that are not events become records.
+
+    An event is a decoded JSON object, or, on the fast path (``job.structs``), the parsed
+    event itself (what ``ParsedReplay`` takes as it is).
+    """
     read = read_event_fast if job.fast else read_event_std
+    structs = job.structs and job.mode == "compute"
+    actors: dict[tuple[Any, Any], Actor] = {}
     events: list[Any] = []
     ordinals: list[int] = []
     for position, (ordinal, line) in enumerate(lines):
         obj = parsed[position] if parsed is not None else None
+        if obj is None and structs:
+            obj = event_of_line(line, actors)
         if obj is None:
             obj, _, error = read(line)
             if error is not None:
@@ -114,11 +128,19 @@ def _reread_std(lines: CaseLines, ordinals: list[int], events: list[Any]) -> lis
     by_ordinal = dict(lines)
     again = []
     for ordinal, event in zip(ordinals, events, strict=True):
+        if type(event) is Event:  # parsed by msgspec, which reads big integers exactly
+            again.append(event)
+            continue
         try:
             again.append(json.loads(by_ordinal[ordinal]))
         except (ValueError, RecursionError):
             again.append(event)
     return again
+
+
+def _case_value(event: Any) -> Any:
+    """The case id of an event as its line gives it."""
+    return event.case_raw if type(event) is Event else event["case"]
 
 
 def iso(epoch_second: int) -> str:
@@ -165,14 +187,15 @@ class CaseRunner:
             strict=job.strict,
             rules=job.rules,
             sla=job.sla,
+            replay_type=ParsedReplay if job.structs else CaseReplay,
         )
         outcome = compute(events)
         if outcome.error is not None and job.fast:  # orjson reads huge integers as floats
             events = _reread_std(lines, ordinals, events)
             outcome = compute(events)
         first = ordinals[0]
+        case = _case_value(events[0])
         if outcome.metrics is not None:
-            case = events[0]["case"]
             if job.parquet:
                 row = pickle.dumps(row_values(case, outcome.metrics), pickle.HIGHEST_PROTOCOL)
             else:
@@ -190,7 +213,7 @@ class CaseRunner:
         else:
             index = outcome.index
             where = ordinals[index] if index is not None and 0 <= index < len(ordinals) else first
-            payload = dumps([events[0]["case"], where, index, outcome.detail])
+            payload = dumps([case, where, index, outcome.detail])
             # Keyed by the line it points at: rejects read in file order. (Still inside the
             # case's span of lines, which grouped mode relies on.)
             records.append((where, CASE_REJECT, payload))

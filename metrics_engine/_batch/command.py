@@ -11,7 +11,7 @@ from metrics_engine._batch.cases import Job, iso
 from metrics_engine._batch.grouped import run_grouped
 from metrics_engine._batch.inputs import check_sources, locate
 from metrics_engine._batch.interleaved import run_interleaved
-from metrics_engine._batch.lines import json_backend
+from metrics_engine._batch.lines import json_backend, struct_decoding
 from metrics_engine._batch.options import (
     ComputeOptions,
     Summary,
@@ -91,6 +91,7 @@ def run_compute(options: ComputeOptions) -> Summary:
     job = Job(
         mode="compute",
         fast=json_backend() == "orjson",
+        structs=struct_decoding(),
         calendar=options.calendar,
         rules=options.rules,
         strict=not options.lenient,

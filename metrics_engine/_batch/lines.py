@@ -26,7 +26,11 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from metrics_engine._errors import MetricsEngineError
-from metrics_engine._events import id_text, parse_instant
+from metrics_engine._events import id_text, int_fits, parse_instant
+from metrics_engine._fast import HAVE_STRUCT_DECODER
+
+if HAVE_STRUCT_DECODER:
+    from metrics_engine._fast_structs import DecodeError, decode_key
 
 try:  # the optional extra ``fast``
     import orjson
@@ -42,10 +46,12 @@ __all__ = [
     "extract_cheap",
     "extract_std",
     "json_backend",
+    "key_struct",
     "orjson",
     "read_event_fast",
     "read_event_std",
     "std_loads",
+    "struct_decoding",
 ]
 
 
@@ -57,6 +63,29 @@ def json_backend() -> str:
     if orjson is not None and os.environ.get("METRICS_ENGINE_JSON", "").lower() != "json":
         return "orjson"
     return "json"
+
+
+def struct_decoding() -> bool:
+    """Whether workers parse lines straight into events with msgspec (the extra ``fast``);
+    ``METRICS_ENGINE_JSON=json`` turns it off with orjson."""
+    forced = os.environ.get("METRICS_ENGINE_JSON", "").lower() == "json"
+    return HAVE_STRUCT_DECODER and not forced
+
+
+def key_struct(line: bytes) -> tuple[str | None, str | None]:
+    """(case id text, ``at`` when a string) of a line msgspec reads as an object with a
+    usable case id, else (None, None). Only a guess where json would refuse the line (bytes
+    that are not UTF-8 under a key msgspec skips, say): the worker that parses it decides."""
+    try:
+        found = decode_key(line)
+    except (DecodeError, ValueError, RecursionError):
+        return None, None
+    case = found.case
+    if isinstance(case, str):
+        return case, found.at
+    if int_fits(case):
+        return str(case), found.at
+    return None, None
 
 
 def std_loads(line: bytes) -> Any:

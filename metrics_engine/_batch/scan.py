@@ -13,6 +13,7 @@ from metrics_engine._batch.lines import (
     LatestAt,
     extract_cheap,
     extract_std,
+    key_struct,
     orjson,
     read_event_fast,
     read_event_std,
@@ -33,10 +34,12 @@ def event_lines(
 ) -> Iterator[tuple[int, str, bytes, Any]]:
     """(ordinal, case id text, raw line, parsed event or None) for each line that is an event.
 
-    The parent's hot loop, written flat because it runs once per input line: with orjson a
-    full parse is the cheapest way to the case id and ``at``; without it, the byte search of
-    :func:`extract_cheap`. Lines that are certainly not events are rejected on the way, and
-    ``latest`` (when given) sees every ``at``.
+    The parent's hot loop, written flat because it runs once per input line. The case id and
+    ``at`` come from msgspec decoding only those two keys (when the job parses lines into
+    events with it), else from a full orjson parse, else from the byte search of
+    :func:`extract_cheap`; json decides whenever the quick way is unsure. Lines that are
+    certainly not events are rejected on the way, and ``latest`` (when given) sees every
+    ``at``.
     ``parse_all`` asks for the parsed event on the stdlib path too (grouped mode in one
     process uses it at once, so each line is parsed once).
     A line is read in chunks of at most the length limit: a longer one is rejected without
@@ -45,6 +48,7 @@ def event_lines(
     writes that partition's buffer out, so that long lines never pile up in memory).
     """
     fast = run.job.fast
+    structs = run.job.structs
     loads = orjson.loads if fast else std_loads
     decode_error = orjson.JSONDecodeError if fast else ValueError
     extract = extract_std if parse_all else extract_cheap
@@ -85,7 +89,11 @@ def event_lines(
                 key = None
                 at = None
                 obj = None
-                if fast:
+                if structs:
+                    key, at = key_struct(line)
+                    if key is None:  # not for msgspec: json decides, and words any error
+                        key, at, error, obj = extract_std(line)
+                elif fast:
                     try:
                         obj = loads(line)
                     except decode_error:
