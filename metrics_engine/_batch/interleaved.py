@@ -8,12 +8,13 @@ import heapq
 import math
 import os
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from metrics_engine._batch.cases import CaseLines, CaseRunner, Counts, worker_job
 from metrics_engine._batch.inputs import InputLines, Source
 from metrics_engine._batch.lines import RESCAN, LatestAt, exact_latest_at
 from metrics_engine._batch.options import Tuning
+from metrics_engine._batch.ranges import Piece, plan_ranges, scan_in_ranges
 from metrics_engine._batch.run import Run
 from metrics_engine._batch.scan import event_lines
 from metrics_engine._batch.spill import (
@@ -34,10 +35,29 @@ def run_interleaved(
 ) -> tuple[Iterator[Record], InputLines, int | None]:
     """Partition, then run every partition; an iterator over all records in ordinal order."""
     lines = InputLines(sources, run.max_line)
-    partitions = Partitions(run.folder, _partition_count(sources, run.workers, run.job.tuning))
+    count = _partition_count(sources, run.workers, run.job.tuning)
+    ranges = plan_ranges(sources, run.workers, run.job.tuning)
+    if ranges is not None:  # the workers read the input (see ``ranges``)
+        planned, latest_at = scan_in_ranges(run, lines, ranges, count, track_at)
+    else:
+        planned, latest_at = _partition(run, lines, count, track_at)
+    if track_at:
+        as_of = latest_at
+        if as_of == RESCAN:
+            as_of = exact_latest_at(line for _, _, line in _piece_lines(p for p in planned))
+    outputs = _run_partitions(run, planned, as_of, lines.count)
+    streams = [read_records(path) for path in outputs]
+    streams.extend(run.parent_reject_streams())
+    return heapq.merge(*streams, key=by_ordinal), lines, as_of
+
+
+def _partition(
+    run: Run, lines: InputLines, count: int, track_at: bool
+) -> tuple[list[list[Piece]], int | None]:
+    """The first pass in this process: each event line into the partition of its case."""
+    partitions = Partitions(run.folder, count)
     latest = LatestAt() if track_at else None
     crc32 = zlib.crc32
-    count = partitions.count
     buffers = partitions.buffers
     flush = partitions.flush
 
@@ -50,34 +70,37 @@ def run_interleaved(
         buffer.append((ordinal, key, line))
         if len(buffer) >= CHUNK_LINES:
             flush(index)
-    planned = partitions.close()
-    if latest is not None:
-        as_of = latest.result()
-        if as_of == RESCAN:
-            as_of = exact_latest_at(
-                line for path, _ in planned for chunk in read_chunks(path) for _, _, line in chunk
-            )
-    outputs = _run_partitions(run, planned, as_of, lines.count)
-    streams = [read_records(path) for path in outputs]
-    streams.extend(run.parent_reject_streams())
-    return heapq.merge(*streams, key=by_ordinal), lines, as_of
+    planned = [[(path, size, 0)] for path, size in partitions.close()]
+    return planned, latest.result() if latest is not None else None
+
+
+def _piece_lines(partitions: Iterable[list[Piece]]) -> Iterator[tuple[int, str, bytes]]:
+    """(ordinal, case id text, line) of every line in these partitions, piece by piece."""
+    for pieces in partitions:
+        for path, _, offset in pieces:
+            for chunk in read_chunks(path):
+                if offset:
+                    for ordinal, key, line in chunk:
+                        yield ordinal + offset, key, line
+                else:
+                    yield from chunk
 
 
 def _run_partitions(
-    run: Run, planned: list[tuple[str, int]], as_of: int | None, lines_read: int
+    run: Run, planned: list[list[Piece]], as_of: int | None, lines_read: int
 ) -> list[str]:
-    outputs = [path + ".out" for path, _ in planned]
+    outputs = [pieces[0][0] + ".out" for pieces in planned]
     tuning = run.job.tuning
     resplit_at = tuning.partition_bytes * tuning.resplit_factor
-    pool = run.start_pool(min(run.workers, len(planned)))
+    pool = run.pool if run.pool is not None else run.start_pool(min(run.workers, len(planned)))
     if pool is None:
-        for done, ((path, _), out) in enumerate(zip(planned, outputs, strict=True), 1):
-            run.counts.add(_partition_task(path, out, as_of, resplit_at))
+        for done, (pieces, out) in enumerate(zip(planned, outputs, strict=True), 1):
+            run.counts.add(_partition_task(pieces, out, as_of, resplit_at))
             run.progress.update("computing", lines_read, run.counts.cases, done / len(planned))
         return outputs
     futures = [
-        pool.submit(_partition_task, path, out, as_of, resplit_at)
-        for (path, _), out in zip(planned, outputs, strict=True)
+        pool.submit(_partition_task, pieces, out, as_of, resplit_at)
+        for pieces, out in zip(planned, outputs, strict=True)
     ]
     for done, future in enumerate(futures, 1):
         run.counts.add(future.result())
@@ -96,27 +119,29 @@ def _partition_count(sources: Sequence[Source], workers: int, tuning: Tuning) ->
     return max(1, min(wanted, tuning.max_partitions))
 
 
-def _partition_task(path: str, out_path: str, as_of: int | None, resplit_at: int) -> Counts:
-    """Worker: one partition file in (deleted after), one sorted record file out."""
+def _partition_task(
+    pieces: list[Piece], out_path: str, as_of: int | None, resplit_at: int
+) -> Counts:
+    """Worker: one partition in (its files deleted after), one sorted record file out."""
     runner = CaseRunner(worker_job(), as_of)
     counts = Counts()
-    if os.path.getsize(path) > resplit_at:
-        _resplit(path, out_path, runner, counts, resplit_at)
+    if sum(os.path.getsize(path) for path, _, _ in pieces) > resplit_at:
+        _resplit(pieces, out_path, runner, counts, resplit_at)
     else:
-        write_records(out_path, _run_partition(path, runner, counts))
-    os.unlink(path)
+        write_records(out_path, _run_partition(pieces, runner, counts))
+    for path, _, _ in pieces:
+        os.unlink(path)
     return counts
 
 
-def _run_partition(path: str, runner: CaseRunner, counts: Counts) -> list[Record]:
+def _run_partition(pieces: list[Piece], runner: CaseRunner, counts: Counts) -> list[Record]:
     groups: dict[str, CaseLines] = {}
-    for chunk in read_chunks(path):
-        for ordinal, key, line in chunk:
-            group = groups.get(key)
-            if group is None:
-                groups[key] = [(ordinal, line)]
-            else:
-                group.append((ordinal, line))
+    for ordinal, key, line in _piece_lines([pieces]):
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [(ordinal, line)]
+        else:
+            group.append((ordinal, line))
     records: list[Record] = []
     for key in list(groups):
         case_records, case_counts = runner.run(groups.pop(key))
@@ -126,25 +151,26 @@ def _run_partition(path: str, runner: CaseRunner, counts: Counts) -> list[Record
     return records
 
 
-def _resplit(path: str, out_path: str, runner: CaseRunner, counts: Counts, resplit_at: int) -> None:
+def _resplit(
+    pieces: list[Piece], out_path: str, runner: CaseRunner, counts: Counts, resplit_at: int
+) -> None:
     """A partition too large to hold: split it by another hash, run each piece, merge."""
-    folder = os.path.dirname(path)
-    size = os.path.getsize(path)
-    salt = zlib.crc32(os.path.basename(path).encode()) | 1
+    folder = os.path.dirname(out_path)
+    size = sum(os.path.getsize(path) for path, _, _ in pieces)
+    salt = zlib.crc32(os.path.basename(out_path).encode()) | 1
     tuning = runner.job.tuning
-    pieces = Partitions(
+    split = Partitions(
         folder, min(tuning.max_resplit, math.ceil(size * tuning.resplit_factor / resplit_at)), salt
     )
-    for chunk in read_chunks(path):
-        for ordinal, key, line in chunk:
-            pieces.add(ordinal, key, line)
+    for ordinal, key, line in _piece_lines([pieces]):
+        split.add(ordinal, key, line)
     outputs = []
-    for piece, _ in pieces.close():
-        piece_out = piece + ".out"
-        records = _run_partition(piece, runner, counts)
-        write_records(piece_out, records)
-        os.unlink(piece)
-        outputs.append(piece_out)
+    for part, part_size in split.close():
+        part_out = part + ".out"
+        records = _run_partition([(part, part_size, 0)], runner, counts)
+        write_records(part_out, records)
+        os.unlink(part)
+        outputs.append(part_out)
     write_records(out_path, heapq.merge(*(read_records(p) for p in outputs), key=by_ordinal))
-    for piece_out in outputs:
-        os.unlink(piece_out)
+    for part_out in outputs:
+        os.unlink(part_out)

@@ -49,6 +49,10 @@ class Tuning:
     parent_rejects_in_memory: int = 65536
     #: A line longer than this is handled apart (see ``scan``); events are ~200 bytes.
     long_line: int = 64 * 1024
+    #: Interleaved mode with several workers: plain files at least this large (all inputs
+    #: together) are read by the workers in byte ranges, each range at most this long.
+    parallel_scan_bytes: int = 4 * 1024 * 1024
+    scan_range_bytes: int = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

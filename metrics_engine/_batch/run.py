@@ -104,6 +104,7 @@ class Run:
         # lines the parent already knows are not events: (ordinal, error)
         self.parent_rejects: list[Record] = []
         self._parent_reject_files: list[str] = []
+        self._other_reject_streams: list[Iterator[Record]] = []  # see add_reject_stream
         self._rejects_in_memory = job.tuning.parent_rejects_in_memory
 
     def start_pool(self, workers: int) -> ProcessPoolExecutor | None:
@@ -131,9 +132,15 @@ class Run:
             self._parent_reject_files.append(path)
             self.parent_rejects = []
 
+    def add_reject_stream(self, stream: Iterator[Record], count: int) -> None:
+        """Lines rejected by a worker reading a byte range of the input (in ordinal order)."""
+        self._other_reject_streams.append(stream)
+        self.counts.line_rejects += count
+
     def parent_reject_streams(self) -> list[Iterator[Record]]:
         streams: list[Iterator[Record]] = [read_records(p) for p in self._parent_reject_files]
         streams.append(iter(self.parent_rejects))
+        streams.extend(self._other_reject_streams)
         return streams
 
     def close(self) -> None:

@@ -91,11 +91,12 @@ def write_records(path: str, records: Iterable[Record]) -> None:
 class Partitions:
     """P partition files, written by the parent, one buffer each, opened on first use."""
 
-    def __init__(self, folder: str, count: int, salt: int = 0) -> None:
+    def __init__(self, folder: str, count: int, salt: int = 0, tag: str = "") -> None:
+        """``tag``: told apart in file names (the partitions of one byte range of the input)."""
         self.folder = folder
         self.count = count
         self.salt = salt
-        self.paths = [os.path.join(folder, f"part-{salt}-{i:04d}") for i in range(count)]
+        self.paths = [os.path.join(folder, f"part{tag}-{salt}-{i:04d}") for i in range(count)]
         self.buffers: list[list[tuple[int, str, bytes]]] = [[] for _ in range(count)]
         self._handles: list[IO[bytes] | None] = [None] * count
 
@@ -118,18 +119,21 @@ class Partitions:
 
     def close(self) -> list[tuple[str, int]]:
         """Flush and close; (path, bytes) of each non-empty partition, largest first."""
+        return sorted(self.close_by_index().values(), key=itemgetter(1), reverse=True)
+
+    def close_by_index(self) -> dict[int, tuple[str, int]]:
+        """Flush and close; partition index -> (path, bytes), of each non-empty partition."""
         for index in range(self.count):
             if self.buffers[index]:
                 self.flush(index)
             handle = self._handles[index]
             if handle is not None:
                 handle.close()
-        used = [
-            (self.paths[i], os.path.getsize(self.paths[i]))
+        return {
+            i: (self.paths[i], os.path.getsize(self.paths[i]))
             for i in range(self.count)
             if self._handles[i] is not None
-        ]
-        return sorted(used, key=itemgetter(1), reverse=True)
+        }
 
 
 def temp_error(folder: str, error: OSError) -> BatchError:

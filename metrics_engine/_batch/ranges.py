@@ -1,0 +1,231 @@
+"""The first pass of interleaved input, run by the workers over byte ranges of the files.
+
+With several workers and plain files (not gzip, not stdin or a pipe), the parent does not read
+the input itself: each worker takes a byte range of one file and reads the lines that *start*
+in it (a range that starts inside a line leaves that line to the range before) with the first
+pass's own loop (``scan.stream_events``), writing partition files of its own, rejecting the
+lines that are not events and keeping the latest ``at``. It numbers lines within its range;
+once every range is read the parent knows how many lines each holds, and a line's ordinal is
+its number plus the lines of the ranges before it. Everything after — the partitions run as
+tasks, records merged in ordinal order — is as with one reader, so the outputs are the same
+byte for byte.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO
+
+from metrics_engine._batch.cases import worker_job
+from metrics_engine._batch.inputs import BatchError, InputLines, Source, os_reason
+from metrics_engine._batch.lines import RESCAN, LatestAt
+from metrics_engine._batch.options import Tuning
+from metrics_engine._batch.outputs import utf8
+from metrics_engine._batch.run import Run
+from metrics_engine._batch.scan import stream_events
+from metrics_engine._batch.spill import (
+    CHUNK_LINES,
+    LINE_REJECT,
+    Partitions,
+    Record,
+    read_records,
+    temp_error,
+    write_records,
+)
+
+__all__ = ["ByteRange", "Piece", "plan_ranges", "scan_in_ranges"]
+
+#: Part of one partition: (temp file, its bytes, what to add to the ordinals it holds).
+Piece = tuple[str, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ByteRange:
+    """Bytes ``start`` to ``end`` of one input file (``index``: its place among the inputs)."""
+
+    index: int
+    name: str
+    path: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class RangeScan:
+    """What a worker found in one byte range (ordinals counted from the range's first line)."""
+
+    lines: int  # lines that start in the range, blank and rejected ones included
+    partitions: dict[int, tuple[str, int]]  # partition index -> (temp file, bytes)
+    rejects: list[Record]  # the lines that are not events, in order (beyond the files)
+    reject_files: list[str]  # earlier rejects, spilled to temp files when there were many
+    reject_count: int
+    latest: int | None  # latest ``at`` of an event in the range, None (no event) or RESCAN
+
+
+def plan_ranges(sources: Sequence[Source], workers: int, tuning: Tuning) -> list[ByteRange] | None:
+    """The byte ranges for the workers, in input order; None to read the input in one pass
+    (one worker, a gzip file, stdin or a pipe, or an input too small to be worth it)."""
+    if workers < 2:
+        return None
+    paths: list[str] = []
+    for source in sources:
+        if source.path is None or source.packed or source.pipe is not None:
+            return None
+        paths.append(source.path)
+    try:
+        sizes = [os.path.getsize(path) for path in paths]
+    except OSError:
+        return None  # reading will say why
+    total = sum(sizes)
+    if total < tuning.parallel_scan_bytes:
+        return None
+    # At least four ranges per worker, so that the last to finish does not wait alone.
+    size = max(1, min(tuning.scan_range_bytes, math.ceil(total / (4 * workers))))
+    return [
+        ByteRange(index, source.name, path, start, min(start + size, file_size))
+        for index, (source, path, file_size) in enumerate(zip(sources, paths, sizes, strict=True))
+        for start in range(0, max(file_size, 1), size)
+    ]
+
+
+def scan_in_ranges(
+    run: Run, lines: InputLines, ranges: list[ByteRange], count: int, track_at: bool
+) -> tuple[list[list[Piece]], int | None]:
+    """The first pass by the workers: the partitions (each a list of pieces, largest first)
+    and the latest ``at`` (RESCAN: not sure). Sets ``lines.files`` and ``lines.count``."""
+    pool = run.start_pool(run.workers)
+    assert pool is not None
+    futures = [
+        pool.submit(scan_range, byte_range, run.folder, count, f"r{number}", track_at, run.max_line)
+        for number, byte_range in enumerate(ranges)
+    ]
+    scans: list[RangeScan] = []
+    for done, future in enumerate(futures, 1):
+        scans.append(future.result())
+        read = sum(scan.lines for scan in scans)
+        run.progress.update("reading", read, 0, done / len(futures))
+    offset = 0
+    files: list[tuple[int, str]] = []
+    pieces: dict[int, list[Piece]] = {}
+    latest: int | None = None
+    for byte_range, scan in zip(ranges, scans, strict=True):
+        if byte_range.start == 0:
+            files.append((offset + 1, byte_range.name))
+        for index, (path, size) in scan.partitions.items():
+            pieces.setdefault(index, []).append((path, size, offset))
+        if scan.reject_count:
+            run.add_reject_stream(_shifted(scan, offset), scan.reject_count)
+        if scan.latest == RESCAN or latest == RESCAN:
+            latest = RESCAN
+        elif scan.latest is not None and (latest is None or scan.latest > latest):
+            latest = scan.latest
+        offset += scan.lines
+    lines.files = files
+    lines.count = offset
+    planned = sorted(pieces.values(), key=lambda p: sum(size for _, size, _ in p), reverse=True)
+    return planned, latest
+
+
+def _shifted(scan: RangeScan, offset: int) -> Iterator[Record]:
+    """A range's rejects, with input-wide ordinals."""
+    for path in scan.reject_files:
+        for ordinal, kind, payload in read_records(path):
+            yield ordinal + offset, kind, payload
+    for ordinal, kind, payload in scan.rejects:
+        yield ordinal + offset, kind, payload
+
+
+def scan_range(
+    byte_range: ByteRange, folder: str, count: int, tag: str, track_at: bool, limit: int
+) -> RangeScan:
+    """Worker: the first pass over one byte range (see the module docstring)."""
+    job = worker_job()
+    latest = LatestAt() if track_at else None
+    partitions = Partitions(folder, count, tag=tag)
+    buffers = partitions.buffers
+    flush = partitions.flush
+    crc32 = zlib.crc32
+    rejects: list[Record] = []
+    reject_files: list[str] = []
+    reject_count = 0
+    in_memory = job.tuning.parent_rejects_in_memory
+
+    def reject(ordinal: int, error: str) -> None:
+        nonlocal rejects, reject_count
+        rejects.append((ordinal, LINE_REJECT, utf8(error)))
+        reject_count += 1
+        if len(rejects) >= in_memory:  # a file of garbage
+            path = os.path.join(folder, f"rejects{tag}-{len(reject_files)}")
+            try:
+                write_records(path, rejects)
+            except OSError as error:
+                raise temp_error(folder, error) from None
+            reject_files.append(path)
+            rejects = []
+
+    def flush_long(key: str) -> None:
+        flush(crc32(key.encode("utf-8", "surrogatepass")) % count)
+
+    try:
+        with open(byte_range.path, "rb") as stream:
+            reader = _RangeReader(stream, limit, byte_range.start, byte_range.end)
+            events = stream_events(
+                job, reader.read, 0, limit, reject, latest, after_long=flush_long
+            )
+            for ordinal, key, line, _ in events:
+                index = crc32(key.encode("utf-8", "surrogatepass")) % count
+                buffer = buffers[index]
+                buffer.append((ordinal, key, line))
+                if len(buffer) >= CHUNK_LINES:
+                    flush(index)
+    except OSError as error:
+        raise BatchError(f"cannot read input {byte_range.name}: {os_reason(error)}") from None
+    return RangeScan(
+        lines=reader.lines,
+        partitions=partitions.close_by_index(),
+        rejects=rejects,
+        reject_files=reject_files,
+        reject_count=reject_count,
+        latest=latest.result() if latest is not None else None,
+    )
+
+
+class _RangeReader:
+    """``readline`` (of at most the length limit and a line end) over the lines that start in
+    ``[start, end)``: the first pass's reader, for one byte range. Counts the lines."""
+
+    __slots__ = ("_end", "_line_start", "_position", "_readline", "_size", "lines")
+
+    def __init__(self, stream: IO[bytes], limit: int, start: int, end: int) -> None:
+        self._readline = stream.readline
+        self._size = limit + 2
+        self._end = end
+        self.lines = 0
+        position = start
+        if start > 0:
+            stream.seek(start - 1)
+            if stream.read(1) != b"\n":  # inside a line: the range before reads it
+                while True:
+                    chunk = stream.readline(self._size)
+                    position += len(chunk)
+                    if not chunk or chunk.endswith(b"\n"):
+                        break
+        else:
+            stream.seek(0)
+        self._position = position
+        self._line_start = True
+
+    def read(self) -> bytes:
+        """The next line, or chunk of a long line; ``b""`` at the range's end."""
+        if self._line_start:
+            if self._position >= self._end:
+                return b""
+            self.lines += 1
+        chunk = self._readline(self._size)
+        self._position += len(chunk)
+        self._line_start = chunk.endswith(b"\n")
+        return chunk
