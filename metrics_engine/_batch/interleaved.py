@@ -16,9 +16,8 @@ from metrics_engine._batch.lines import RESCAN, LatestAt, exact_latest_at
 from metrics_engine._batch.options import Tuning
 from metrics_engine._batch.ranges import Piece, plan_ranges, scan_in_ranges
 from metrics_engine._batch.run import Run
-from metrics_engine._batch.scan import event_lines
+from metrics_engine._batch.scan import event_lines, flush_after_long, partition_events
 from metrics_engine._batch.spill import (
-    CHUNK_LINES,
     Partitions,
     Record,
     by_ordinal,
@@ -57,19 +56,8 @@ def _partition(
     """The first pass in this process: each event line into the partition of its case."""
     partitions = Partitions(run.folder, count)
     latest = LatestAt() if track_at else None
-    crc32 = zlib.crc32
-    buffers = partitions.buffers
-    flush = partitions.flush
-
-    def flush_long(key: str) -> None:
-        flush(crc32(key.encode("utf-8", "surrogatepass")) % count)
-
-    for ordinal, key, line, _ in event_lines(run, lines, latest, after_long=flush_long):
-        index = crc32(key.encode("utf-8", "surrogatepass")) % count
-        buffer = buffers[index]
-        buffer.append((ordinal, key, line))
-        if len(buffer) >= CHUNK_LINES:
-            flush(index)
+    after_long = flush_after_long(partitions)
+    partition_events(event_lines(run, lines, latest, after_long=after_long), partitions)
     planned = [[(path, size, 0)] for path, size in partitions.close()]
     return planned, latest.result() if latest is not None else None
 

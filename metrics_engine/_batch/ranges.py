@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
@@ -26,9 +25,8 @@ from metrics_engine._batch.lines import RESCAN, LatestAt
 from metrics_engine._batch.options import Tuning
 from metrics_engine._batch.outputs import utf8
 from metrics_engine._batch.run import Run
-from metrics_engine._batch.scan import stream_events
+from metrics_engine._batch.scan import flush_after_long, partition_events, stream_events
 from metrics_engine._batch.spill import (
-    CHUNK_LINES,
     LINE_REJECT,
     Partitions,
     Record,
@@ -146,9 +144,6 @@ def scan_range(
     job = worker_job()
     latest = LatestAt() if track_at else None
     partitions = Partitions(folder, count, tag=tag)
-    buffers = partitions.buffers
-    flush = partitions.flush
-    crc32 = zlib.crc32
     rejects: list[Record] = []
     reject_files: list[str] = []
     reject_count = 0
@@ -167,21 +162,12 @@ def scan_range(
             reject_files.append(path)
             rejects = []
 
-    def flush_long(key: str) -> None:
-        flush(crc32(key.encode("utf-8", "surrogatepass")) % count)
-
+    flush = flush_after_long(partitions)
     try:
         with open(byte_range.path, "rb") as stream:
             reader = _RangeReader(stream, limit, byte_range.start, byte_range.end)
-            events = stream_events(
-                job, reader.read, 0, limit, reject, latest, after_long=flush_long
-            )
-            for ordinal, key, line, _ in events:
-                index = crc32(key.encode("utf-8", "surrogatepass")) % count
-                buffer = buffers[index]
-                buffer.append((ordinal, key, line))
-                if len(buffer) >= CHUNK_LINES:
-                    flush(index)
+            events = stream_events(job, reader.read, 0, limit, reject, latest, after_long=flush)
+            partition_events(events, partitions)
     except OSError as error:
         raise BatchError(f"cannot read input {byte_range.name}: {os_reason(error)}") from None
     return RangeScan(

@@ -4,6 +4,7 @@ latest ``at`` is kept."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
@@ -21,8 +22,9 @@ from metrics_engine._batch.lines import (
     std_loads,
 )
 from metrics_engine._batch.run import Run
+from metrics_engine._batch.spill import CHUNK_LINES, Partitions
 
-__all__ = ["event_lines", "stream_events"]
+__all__ = ["event_lines", "partition_events", "stream_events"]
 
 
 def event_lines(
@@ -54,6 +56,31 @@ def event_lines(
                 after_long=after_long,
                 tick=tick,
             )
+
+
+def partition_events(events: Iterator[tuple[int, str, bytes, Any]], partitions: Partitions) -> None:
+    """Each event line into the partition of its case (``crc32`` of the case id text), in
+    buffers written out by :class:`Partitions` (the first pass of interleaved input)."""
+    count = partitions.count
+    buffers = partitions.buffers
+    flush = partitions.flush
+    crc32 = zlib.crc32
+    for ordinal, key, line, _ in events:
+        index = crc32(key.encode("utf-8", "surrogatepass")) % count
+        buffer = buffers[index]
+        buffer.append((ordinal, key, line))
+        if len(buffer) >= CHUNK_LINES:
+            flush(index)
+
+
+def flush_after_long(partitions: Partitions) -> Callable[[str], None]:
+    """``after_long`` of :func:`stream_events` for :func:`partition_events`: the partition of
+    a long line is written out at once, so that long lines never pile up in memory."""
+
+    def flush_long(key: str) -> None:
+        partitions.flush(zlib.crc32(key.encode("utf-8", "surrogatepass")) % partitions.count)
+
+    return flush_long
 
 
 def stream_events(
