@@ -20,9 +20,9 @@ from setuptools import setup
 HERE = Path(__file__).resolve().parent
 # The compiler, pinned so that a given source always compiles the same way, and what mypy
 # needs to type-check the compiled modules' imports: the package's own dependencies, msgspec
-# (the fast decode path) and dateutil's type stubs.
+# and orjson (the fast paths) and dateutil's type stubs.
 COMPILER = "mypy==2.4.1"
-TYPE_NEEDS = ["msgspec>=0.18", "types-python-dateutil"]
+TYPE_NEEDS = ["msgspec>=0.18", "orjson>=3.9", "types-python-dateutil"]
 
 
 def compiled_modules() -> list[str]:
@@ -62,7 +62,7 @@ def build_settings() -> dict[str, object]:
             "METRICS_ENGINE_COMPILE=1: the compiled build needs mypy (mypyc) where it builds; "
             f"install {COMPILER!r} there, or build with build isolation"
         ) from None
-    paths = [f"metrics_engine/{name}.py" for name in compiled_modules()]
+    paths = [f"metrics_engine/{name.replace('.', '/')}.py" for name in compiled_modules()]
     return {
         "ext_modules": mypycify(paths, opt_level="3", debug_level="0", group_name="metrics_engine")
     }

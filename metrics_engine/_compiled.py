@@ -15,10 +15,20 @@ from typing import Final
 __all__ = ["COMPILED", "COMPILED_MODULES", "compiled_modules"]
 
 #: The modules of the package that a compiled build compiles: the per-event path (parsing,
-#: the replay loop, the state machine, the fast decode path). The others stay Python: their
-#: time is spent per case or per call, and some take arguments of any type on purpose to
-#: word the error themselves, which compiled code would refuse with a TypeError first.
-COMPILED_MODULES: Final = ("_events", "_state_slots", "_state", "_replay", "_compute", "_fast")
+#: the replay loop, the state machine, the fast decode path) and the batch command's
+#: per-line first pass (reading each line's case id and ``at``). The others stay Python:
+#: their time is spent per case or per call, and some take arguments of any type on purpose
+#: to word the error themselves, which compiled code would refuse with a TypeError first.
+COMPILED_MODULES: Final = (
+    "_events",
+    "_state_slots",
+    "_state",
+    "_replay",
+    "_compute",
+    "_fast",
+    "_batch.lines",
+    "_batch.scan",
+)
 
 
 def compiled_modules() -> tuple[str, ...]:
