@@ -19,11 +19,14 @@ import pytest
 import metrics_engine as me
 
 ROOT = Path(__file__).resolve().parent.parent
+# Where the build under test lives (the checkout, or site-packages for an installed build):
+# the commands run in subprocesses import that one.
+PACKAGE_PARENT = Path(me.__file__).resolve().parent.parent
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), env.get("PYTHONPATH")]))
     return subprocess.run(
         [sys.executable, "-m", "metrics_engine", "compute", *args],
         capture_output=True,

@@ -37,6 +37,9 @@ import pyarrow.parquet as pq  # noqa: E402 - only once pyarrow is known to be th
 from metrics_engine import arrow  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+# Where the build under test lives (the checkout, or site-packages for an installed build):
+# the commands run in subprocesses import that one.
+PACKAGE_PARENT = Path(me.__file__).resolve().parent.parent
 PREVIOUS = b"previous run\n"
 
 # Case 17 (an integer id) answered and resolved by agent 5; case "17x" answered by agent "5"
@@ -59,7 +62,9 @@ def run(
     *args: str, cwd: Path, env: dict[str, str] | None = None, preexec: Any = None
 ) -> subprocess.CompletedProcess[bytes]:
     environ = dict(os.environ)
-    environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environ.get("PYTHONPATH")]))
+    environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(PACKAGE_PARENT), environ.get("PYTHONPATH")])
+    )
     environ["TMPDIR"] = str(cwd)
     environ.update(env or {})
     return subprocess.run(
@@ -184,7 +189,7 @@ def test_no_pyarrow_is_exit_2_naming_the_extra(tmp_path: Path) -> None:
     (work / "o.parquet").write_bytes(PREVIOUS)
     result = run(
         "in.jsonl", "-f", "parquet", "--out", "o.parquet", cwd=work,
-        env={"PYTHONPATH": os.pathsep.join([str(fake), str(ROOT)])},
+        env={"PYTHONPATH": os.pathsep.join([str(fake), str(PACKAGE_PARENT)])},
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
     assert error(result) == (
@@ -192,8 +197,8 @@ def test_no_pyarrow_is_exit_2_naming_the_extra(tmp_path: Path) -> None:
     )
     assert (work / "o.parquet").read_bytes() == PREVIOUS
     # JSON Lines never needs it.
-    assert run("in.jsonl", "--out", "o.jsonl", cwd=work, env={
-        "PYTHONPATH": os.pathsep.join([str(fake), str(ROOT)])}).returncode == 0  # fmt: skip
+    path = os.pathsep.join([str(fake), str(PACKAGE_PARENT)])
+    assert run("in.jsonl", "--out", "o.jsonl", cwd=work, env={"PYTHONPATH": path}).returncode == 0
 
 
 def test_with_sla_the_sla_results_stay_json_lines(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+import metrics_engine as me
 from metrics_engine._batch import outputs as batch_outputs
 from metrics_engine._batch import signals as batch_signals
 from metrics_engine._batch.command import run_compute
@@ -35,6 +36,9 @@ from metrics_engine._batch.outputs import OutputPair, _AtomicFile
 from metrics_engine._batch.targets import plan_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
+# Where the build under test lives (the checkout, or site-packages for an installed build):
+# the commands run in subprocesses import that one.
+PACKAGE_PARENT = Path(me.__file__).resolve().parent.parent
 PREVIOUS = b"previous run\n"
 AT = "2026-03-02T10:00:00Z"
 AS_OF = "2026-03-03T00:00:00Z"
@@ -80,7 +84,7 @@ def command(
 
 def environment(tmp: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), env.get("PYTHONPATH")]))
     env["TMPDIR"] = str(tmp)
     env.update(extra or {})
     return env

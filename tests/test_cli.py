@@ -25,6 +25,9 @@ import pytest
 import metrics_engine as me
 
 ROOT = Path(__file__).resolve().parent.parent
+# Where the build under test lives (the checkout, or site-packages for an installed build):
+# the commands run in subprocesses import that one.
+PACKAGE_PARENT = Path(me.__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 COLUMNS = ["case_id", *me.FIELDS]
 
@@ -37,7 +40,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[bytes]:
     environment = dict(os.environ)
     environment["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [str(ROOT), environment.get("PYTHONPATH")])
+        filter(None, [str(PACKAGE_PARENT), environment.get("PYTHONPATH")])
     )
     environment.update(env or {})
     return subprocess.run(

@@ -9,15 +9,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import metrics_engine as me
+
 ROOT = Path(__file__).resolve().parent.parent
+# Where the build under test lives (the checkout, or site-packages for an installed build):
+# the commands run in subprocesses import that one.
+PACKAGE_PARENT = Path(me.__file__).resolve().parent.parent
 EVENTS = ROOT / "examples" / "events.jsonl"
 
 
 def run(*args: str, stdin: int | bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), env.get("PYTHONPATH")]))
     return subprocess.run(
-        [sys.executable, "-m", "metrics_engine", *args],
+        # -P: not the checkout (the working folder) first, but the build under test
+        [sys.executable, "-P", "-m", "metrics_engine", *args],
         input=stdin if isinstance(stdin, bytes) else None,
         stdin=stdin
         if isinstance(stdin, int)
