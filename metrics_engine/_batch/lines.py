@@ -108,9 +108,9 @@ def _check_event(obj: Any) -> tuple[Any, str | None, str | None]:
     case = obj["case"]
     if type(case) is str:
         return obj, case, None
-    if type(case) is int:
+    if type(case) is int and int_fits(case):
         return obj, str(case), None
-    try:
+    try:  # the careful way: any other id, or why it is none
         return obj, id_text(case, "field 'case'"), None
     except MetricsEngineError as error:
         return None, None, error.detail

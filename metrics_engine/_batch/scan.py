@@ -23,6 +23,7 @@ from metrics_engine._batch.lines import (
 )
 from metrics_engine._batch.run import Run
 from metrics_engine._batch.spill import CHUNK_LINES, Partitions
+from metrics_engine._events import int_fits
 
 __all__ = ["event_lines", "partition_events", "stream_events"]
 
@@ -160,7 +161,7 @@ def stream_events(
                 case = obj.get("case")
                 if type(case) is str:
                     key = case
-                elif type(case) is int:
+                elif type(case) is int and int_fits(case):
                     key = str(case)
                 at = obj.get("at")
             if key is None:  # not JSON for orjson, no usable case id, a huge integer
