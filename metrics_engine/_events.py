@@ -359,7 +359,12 @@ def _parse_values(raw: object, key: str, *, initial: bool) -> dict[str, Any]:
         elif value is None:
             values[name] = None
         elif name in _ID_FIELDS:
-            values[name] = value if type(value) is str else id_text(value, f"field '{key}.{name}'")
+            if type(value) is str:
+                values[name] = value
+            elif type(value) is int and -_INT_BOUND < value < _INT_BOUND:
+                values[name] = str(value)
+            else:  # the careful way, which words any error
+                values[name] = id_text(value, f"field '{key}.{name}'")
         elif type(value) is str or (type(value) is int and -_INT_BOUND < value < _INT_BOUND):
             values[name] = value
         elif type(value) is int:
@@ -377,15 +382,18 @@ def _parse_values(raw: object, key: str, *, initial: bool) -> dict[str, Any]:
 
 
 _NEW: Final = Status("NEW", "NEW")
+# One Status object per status type named by a string (they are values: sharing is safe).
+_STATUS_OF_TYPE: Final[dict[str, Status]] = {
+    name: Status(status_type, status_type) for name, status_type in _STATUS_TYPES.items()
+}
 
 
 def parse_status(raw: object, where: str) -> Status:
     """A status type name (any case) or ``{"name": ..., "type": ...}`` for a custom one."""
     if isinstance(raw, str):
-        upper = raw.upper()
-        known = _STATUS_TYPES.get(upper)
-        if known is not None:
-            return Status(known, known)
+        shared = _STATUS_OF_TYPE.get(raw.upper())
+        if shared is not None:
+            return shared
         raise EventError(
             f"{where}: expected NEW, OPEN, PENDING, COMPLETED, CLOSED or a custom status "
             f"object, found {_show(raw)}"

@@ -61,7 +61,12 @@ try:  # the optional extra ``fast``
 except ImportError:  # pragma: no cover - exercised where msgspec is absent
     HAVE_STRUCT_DECODER = False
 
-__all__ = ["HAVE_STRUCT_DECODER", "ParsedReplay", "compute_metrics_from_lines", "event_of_line"]
+__all__ = [
+    "HAVE_STRUCT_DECODER",
+    "ParsedReplay",
+    "compute_metrics_from_lines",
+    "events_of_lines",
+]
 
 Lines = Iterable[bytes | bytearray | str] | bytes | bytearray | str
 
@@ -128,7 +133,7 @@ class _LineReplay(CaseReplay):
 
 
 class ParsedReplay(CaseReplay):
-    """A replay whose stream may hold events already parsed by :func:`event_of_line` beside
+    """A replay whose stream may hold events already parsed by :func:`events_of_lines` beside
     decoded JSON objects (the batch command's workers: each line the fast way when it can)."""
 
     __slots__ = ()
@@ -141,13 +146,14 @@ class ParsedReplay(CaseReplay):
         return super()._parse(raw, index)
 
 
-def event_of_line(line: bytes, actors: dict[tuple[Any, Any], Actor]) -> Event | None:
-    """The event of an ordinary valid JSON line, as the careful parser builds it from the
-    decoded object; ``None`` when the line must be decoded and parsed the careful way (always
-    without msgspec). ``actors`` memoizes parsed actors (one dict per case)."""
+def events_of_lines(lines: list[tuple[int, bytes]]) -> list[Event | None]:
+    """For each ``(ordinal, line)`` of one case, the event of an ordinary valid JSON line as
+    the careful parser builds it from the decoded object; ``None`` where the line must be
+    decoded and parsed the careful way (every line, without msgspec)."""
     if not HAVE_STRUCT_DECODER:
-        return None
-    return _fast_event(line, actors)
+        return [None] * len(lines)
+    actors: dict[tuple[Any, Any], Actor] = {}
+    return [_fast_event(line, actors) for _, line in lines]
 
 
 def _event_lines(lines: Lines) -> Iterator[object]:

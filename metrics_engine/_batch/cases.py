@@ -25,8 +25,8 @@ from metrics_engine._batch.sla import SlaEncoder
 from metrics_engine._batch.spill import CASE_REJECT, CASE_REPORT, LINE_REJECT, ROW, SLA, Record
 from metrics_engine._case import compute_case, validate_case
 from metrics_engine._columns import row_values
-from metrics_engine._events import Actor, Event
-from metrics_engine._fast import ParsedReplay, event_of_line
+from metrics_engine._events import Event
+from metrics_engine._fast import ParsedReplay, events_of_lines
 from metrics_engine._replay import CaseReplay
 from metrics_engine._rules import Rules
 from metrics_engine._sla_spec import SlaPolicies, SlaPolicy
@@ -103,15 +103,16 @@ def _read_case(
     event itself (what ``ParsedReplay`` takes as it is).
     """
     read = read_event_fast if job.fast else read_event_std
-    structs = job.structs and job.mode == "compute"
-    actors: dict[tuple[Any, Any], Actor] = {}
+    if job.structs and job.mode == "compute" and parsed is None:
+        parsed = events_of_lines(lines)
+        if None not in parsed:  # every line an ordinary event: the common case
+            counts.events += len(parsed)
+            return parsed, [ordinal for ordinal, _ in lines]
     events: list[Any] = []
     ordinals: list[int] = []
     for position, (ordinal, line) in enumerate(lines):
         obj = parsed[position] if parsed is not None else None
-        if obj is None and structs:
-            obj = event_of_line(line, actors)
-        if obj is None:
+        if obj is None:  # not taken the fast way, or no fast way
             obj, _, error = read(line)
             if error is not None:
                 records.append((ordinal, LINE_REJECT, utf8(error)))

@@ -157,7 +157,10 @@ def run_grouped(
     if track_at:
         cases = _planned_cases(run, lines, starts)
     else:
-        cases = streamed_cases(run, lines, keep_parsed=runner is not None)
+        # In this process, lines parsed once are kept for the runner; not when it parses
+        # them straight into events itself (msgspec).
+        keep = runner is not None and not run.job.structs
+        cases = streamed_cases(run, lines, keep_parsed=keep)
     out_path = os.path.join(run.folder, "grouped.out")
     with open(out_path, "wb", buffering=1 << 20) as out:
         window: deque[Future[tuple[list[Record], Counts]]] = deque()
