@@ -120,7 +120,9 @@ class CaseReplay:
         self._error_case: object = None  # case of the first event given, for errors
         self._index = 0  # position of the next event in the stream as given
         self._last_at: int | None = None  # instant of the last admitted event
-        self._seen: dict[str, tuple[object, ...] | str] = {}  # event id -> content or digest
+        # event id -> its first event (whose content is worked out only if the id comes
+        # again), or the content's digest (from a saved state)
+        self._seen: dict[str, Event | str] = {}
         self._status_types: dict[str, str] = {}  # status name -> status type
         # status name -> (its SLA-activity, the index of the event that first gave it)
         self._status_actives: dict[str, tuple[bool, int]] = {}
@@ -187,13 +189,15 @@ class CaseReplay:
                 f"found {event.case_raw!r}",
                 index,
             )
-        content: tuple[object, ...] | None = None
         if event.event_id is not None:
             known = self._seen.get(event.event_id)
             if known is not None:
                 content = event.content()
-                if known == content or known == _digest(content):
-                    return  # the same event again: ignored, before any order check
+                if isinstance(known, Event):
+                    if known.content() == content:
+                        return  # the same event again: ignored, before any order check
+                elif known == _digest(content):  # a digest, from a saved state
+                    return
                 raise self._error(
                     f"field 'id': expected event id {event.event_id!r} to repeat the same "
                     "content, found different content",
@@ -245,7 +249,7 @@ class CaseReplay:
         if self._case_key is None:
             self._case_key = event.case_key
         if event.event_id is not None:
-            self._seen[event.event_id] = content if content is not None else event.content()
+            self._seen[event.event_id] = event
         self._last_at = event.at
         if apply:
             self._state.apply(event, self._rules, index=index, reopens=reopens)
@@ -383,10 +387,7 @@ class CaseReplay:
                 error_case=self._error_case,
                 index=self._index,
                 last_at=self._last_at,
-                seen={
-                    key: value if isinstance(value, str) else _digest(value)
-                    for key, value in self._seen.items()
-                },
+                seen={key: _seen_digest(value) for key, value in self._seen.items()},
                 status_types=self._status_types,
                 status_actives=self._status_actives,
                 status_now=self._status_now,
@@ -448,6 +449,11 @@ def lenient_order(event: Event) -> tuple[int, bool]:
     """Lenient mode's sort key: by ``at``, ``created`` first in its second (a stable sort
     keeps stream order otherwise)."""
     return event.at, event.kind != "created"
+
+
+def _seen_digest(seen: Event | str) -> str:
+    """What a saved state keeps of an event id's first event: its content's digest."""
+    return seen if isinstance(seen, str) else _digest(seen.content())
 
 
 def _case_of(raw: object) -> object:
