@@ -116,7 +116,11 @@ def _run(
         hooks=Hooks(temp_root=str(tmp_path)),
     )  # fmt: skip
     rejects = tmp_path / f"{name}.rejects.jsonl"
-    return status, out.read_bytes(), rejects.read_bytes() if rejects.exists() else b""
+    return (
+        status,
+        out.read_bytes() if out.exists() else b"",
+        rejects.read_bytes() if rejects.exists() else b"",
+    )
 
 
 def _inputs(tmp_path: Path) -> list[Path]:
@@ -198,3 +202,67 @@ def test_nothing_is_left_in_the_temp_folder(tmp_path: Path) -> None:
         hooks=Hooks(temp_root=str(temp)),
     )  # fmt: skip
     assert list(temp.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------- grouped input
+
+
+def _grouped_inputs(tmp_path: Path) -> list[Path]:
+    """The example cases each together (sorted by case, in their order otherwise), with
+    lines that are no events between and inside cases, in two files."""
+    events = [json.loads(line) for line in (EXAMPLES / "events.jsonl").read_text().splitlines()]
+    by_case: dict[str, list[str]] = {}
+    for event in events:
+        by_case.setdefault(str(event["case"]), []).append(json.dumps(event))
+    odd = [
+        "not json",
+        '{"meta": {"case": 1}, "event": "note"}',  # names a case only inside an object
+        '{"case": 3, "event": "mess',  # cut off
+        "",
+        '{"case": 2.5}',
+    ]
+    lines: list[str] = []
+    for number, case_lines in enumerate(by_case.values()):
+        lines.append(odd[number % len(odd)])
+        lines.extend(case_lines[:1])
+        if number % 3 == 0:
+            lines.append(odd[(number + 2) % len(odd)])
+        lines.extend(case_lines[1:])
+    half = len(lines) // 2
+    first, second = tmp_path / "g1.jsonl", tmp_path / "g2.jsonl"
+    first.write_text("\n".join(lines[:half]) + "\n")
+    second.write_text("\n".join(lines[half:]) + "\n")
+    return [first, second]
+
+
+@pytest.mark.parametrize("size", [300, 4096])
+def test_grouped_first_pass_by_ranges_gives_the_bytes_of_one_reader(
+    tmp_path: Path, size: int
+) -> None:
+    inputs = _grouped_inputs(tmp_path)
+    alone = _run(tmp_path, inputs, "--grouped", workers=1, tuning=Tuning(), name="one.jsonl")
+    tuning = Tuning(parallel_scan_bytes=0, scan_range_bytes=size, batch_lines=50)
+    ranged = _run(tmp_path, inputs, "--grouped", workers=2, tuning=tuning, name="two.jsonl")
+    assert ranged == alone
+    interleaved_rows = _run(tmp_path, inputs, workers=1, tuning=Tuning(), name="three.jsonl")
+    assert alone == interleaved_rows  # grouped and interleaved agree on grouped input
+    status, out, rejects = alone
+    assert status == 1
+    assert out.count(b"\n") == len({json.loads(row)["case_id"] for row in out.splitlines()})
+    assert b"not JSON" in rejects
+
+
+def test_a_case_again_is_found_by_ranges_as_by_one_reader(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = (EXAMPLES / "events.jsonl").read_text().splitlines()  # interleaved: not grouped
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(events) + "\n")
+    alone = _run(tmp_path, [path], "--grouped", workers=1, tuning=Tuning(), name="one.jsonl")
+    said_alone = capsys.readouterr().err
+    tuning = Tuning(parallel_scan_bytes=0, scan_range_bytes=500)
+    ranged = _run(tmp_path, [path], "--grouped", workers=2, tuning=tuning, name="two.jsonl")
+    said_ranged = capsys.readouterr().err
+    assert alone == ranged == (2, b"", b"")
+    assert said_alone == said_ranged
+    assert "again at" in said_alone

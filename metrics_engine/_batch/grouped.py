@@ -15,8 +15,9 @@ from typing import Any
 from metrics_engine._batch.cases import CaseLines, CaseRunner, Counts, worker_job
 from metrics_engine._batch.inputs import BatchError, InputLines, Source, locate, spool_stdin
 from metrics_engine._batch.lines import RESCAN, LatestAt, exact_latest_at, extract_std
+from metrics_engine._batch.ranges import plan_ranges, read_ranges
 from metrics_engine._batch.run import Run
-from metrics_engine._batch.scan import event_lines
+from metrics_engine._batch.scan import case_runs, event_lines
 from metrics_engine._batch.spill import Record, by_ordinal, read_records, write_chunk
 
 __all__ = ["NotGroupedError", "run_grouped", "scan_grouped", "streamed_cases"]
@@ -37,14 +38,8 @@ def _not_grouped(lines: InputLines, key: str, ordinal: int, first: int) -> NotGr
 
 
 def _confirmed_key(run: Run, ordinal: int, line: bytes) -> str | None:
-    """The case id of a line whose byte-search guess starts a case, after a full parse.
-
-    The guess is exact on every event, but a line that is no event (cut off, or naming a
-    case only inside a nested object) may still yield one. Inside a case that does no harm
-    (the worker rejects the line); at a case boundary it would start a case, or "repeat"
-    one, that is not there. So a boundary is confirmed: a line that is no event is
-    rejected here, in place, as the orjson path does. One parse per case.
-    """
+    """The case id of a line at which a quick way's id changes, after a full parse; a line
+    that is no event is rejected here, in place (see ``scan.case_runs``)."""
     key, _, error, _ = extract_std(line)
     if key is None:
         run.reject_line(ordinal, error or "")
@@ -55,30 +50,43 @@ def scan_grouped(run: Run, lines: InputLines) -> tuple[array[int], int | None]:
     """First pass of grouped input (no --as-of): where each case starts, the latest ``at``.
 
     It also checks the grouping (before any work is done) and rejects the lines that are not
-    events (all of them with orjson; with the byte search, at least every line that would
-    start a case), so that the second pass cuts cases without parsing a line.
+    events (all of them with orjson; with the quick ways, at least every line that would
+    start a case: see ``scan.case_runs``), so that the second pass cuts cases without parsing
+    a line. With several workers and plain files, the workers read the input in byte ranges
+    (see ``ranges``); otherwise this process does.
     """
-    latest = LatestAt()
+    ranges = plan_ranges(lines.sources, run.workers, run.job.tuning)
+    if ranges is not None:
+        found, as_of = read_ranges(run, lines, ranges, 0, track_at=True, grouped=True)
+        runs = [(scan.runs, offset) for scan, offset in found]
+    else:
+        latest = LatestAt()
+        runs = [(case_runs(event_lines(run, lines, latest), run.reject_line), 0)]
+        as_of = latest.result()
+    starts = _case_starts(lines, runs)
+    if as_of == RESCAN:
+        as_of = exact_latest_at(line for _, line in lines)
+    return starts, as_of
+
+
+def _case_starts(lines: InputLines, runs: list[tuple[list[tuple[str, int]], int]]) -> array[int]:
+    """Where each case starts, from the case id changes of each stretch of the input (with
+    what to add to its ordinals); a case that appears again after another stops the run."""
     starts: array[int] = array("q")
     seen: dict[str, int] = {}
-    key_now: str | None = None
-    for ordinal, key, line, obj in event_lines(run, lines, latest):
-        if key != key_now:
-            if obj is None:  # a guess of the byte search: confirm it
-                confirmed = _confirmed_key(run, ordinal, line)
-                if confirmed is None or confirmed == key_now:
-                    continue
-                key = confirmed
+    now: str | None = None
+    for stretch, offset in runs:
+        for key, local in stretch:
+            if key == now:  # the case the stretch before ended with, going on
+                continue
+            ordinal = local + offset
             first = seen.get(key)
             if first is not None:
                 raise _not_grouped(lines, key, ordinal, first)
             seen[key] = ordinal
-            key_now = key
+            now = key
             starts.append(ordinal)
-    as_of = latest.result()
-    if as_of == RESCAN:
-        as_of = exact_latest_at(line for _, line in lines)
-    return starts, as_of
+    return starts
 
 
 def _planned_cases(
@@ -152,7 +160,9 @@ def run_grouped(
     if track_at:
         starts, as_of = scan_grouped(run, lines)
         workers = min(workers, math.ceil(lines.count / batch_lines))  # no idle workers
-    pool = run.start_pool(workers)
+    # The pool of a first pass read in byte ranges serves the second too.
+    pool = run.pool if run.pool is not None else run.start_pool(workers)
+    workers = run.workers if run.pool is not None else workers
     runner = CaseRunner(run.job, as_of) if pool is None else None
     if track_at:
         cases = _planned_cases(run, lines, starts)

@@ -13,6 +13,7 @@ byte for byte.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Iterator, Sequence
@@ -25,7 +26,12 @@ from metrics_engine._batch.lines import RESCAN, LatestAt
 from metrics_engine._batch.options import Tuning
 from metrics_engine._batch.outputs import utf8
 from metrics_engine._batch.run import Run
-from metrics_engine._batch.scan import flush_after_long, partition_events, stream_events
+from metrics_engine._batch.scan import (
+    case_runs,
+    flush_after_long,
+    partition_events,
+    stream_events,
+)
 from metrics_engine._batch.spill import (
     LINE_REJECT,
     Partitions,
@@ -35,7 +41,7 @@ from metrics_engine._batch.spill import (
     write_records,
 )
 
-__all__ = ["ByteRange", "Piece", "plan_ranges", "scan_in_ranges"]
+__all__ = ["ByteRange", "Piece", "RangeScan", "plan_ranges", "read_ranges", "scan_in_ranges"]
 
 #: Part of one partition: (temp file, its bytes, what to add to the ordinals it holds).
 Piece = tuple[str, int, int]
@@ -57,11 +63,12 @@ class RangeScan:
     """What a worker found in one byte range (ordinals counted from the range's first line)."""
 
     lines: int  # lines that start in the range, blank and rejected ones included
-    partitions: dict[int, tuple[str, int]]  # partition index -> (temp file, bytes)
     rejects: list[Record]  # the lines that are not events, in order (beyond the files)
     reject_files: list[str]  # earlier rejects, spilled to temp files when there were many
     reject_count: int
     latest: int | None  # latest ``at`` of an event in the range, None (no event) or RESCAN
+    partitions: dict[int, tuple[str, int]]  # interleaved: partition index -> (file, bytes)
+    runs: list[tuple[str, int]]  # grouped: (case id text, ordinal) where the case id changes
 
 
 def plan_ranges(sources: Sequence[Source], workers: int, tuning: Tuning) -> list[ByteRange] | None:
@@ -90,15 +97,18 @@ def plan_ranges(sources: Sequence[Source], workers: int, tuning: Tuning) -> list
     ]
 
 
-def scan_in_ranges(
-    run: Run, lines: InputLines, ranges: list[ByteRange], count: int, track_at: bool
-) -> tuple[list[list[Piece]], int | None]:
-    """The first pass by the workers: the partitions (each a list of pieces, largest first)
-    and the latest ``at`` (RESCAN: not sure). Sets ``lines.files`` and ``lines.count``."""
+def read_ranges(
+    run: Run, lines: InputLines, ranges: list[ByteRange], count: int, track_at: bool, grouped: bool
+) -> tuple[list[tuple[RangeScan, int]], int | None]:
+    """The first pass by the workers: each range's findings with the number of lines before
+    it (what makes its ordinals input-wide), and the latest ``at`` (RESCAN: not sure). The
+    rejects go to ``run``; ``lines.files`` and ``lines.count`` are set."""
     pool = run.start_pool(run.workers)
     assert pool is not None
     futures = [
-        pool.submit(scan_range, byte_range, run.folder, count, f"r{number}", track_at, run.max_line)
+        pool.submit(
+            scan_range, byte_range, run.folder, count, f"r{number}", track_at, run.max_line, grouped
+        )
         for number, byte_range in enumerate(ranges)
     ]
     scans: list[RangeScan] = []
@@ -108,15 +118,14 @@ def scan_in_ranges(
         run.progress.update("reading", read, 0, done / len(futures))
     offset = 0
     files: list[tuple[int, str]] = []
-    pieces: dict[int, list[Piece]] = {}
+    found: list[tuple[RangeScan, int]] = []
     latest: int | None = None
     for byte_range, scan in zip(ranges, scans, strict=True):
         if byte_range.start == 0:
             files.append((offset + 1, byte_range.name))
-        for index, (path, size) in scan.partitions.items():
-            pieces.setdefault(index, []).append((path, size, offset))
+        found.append((scan, offset))
         if scan.reject_count:
-            run.add_reject_stream(_shifted(scan, offset), scan.reject_count)
+            run.add_reject_stream(functools.partial(_shifted, scan, offset), scan.reject_count)
         if scan.latest == RESCAN or latest == RESCAN:
             latest = RESCAN
         elif scan.latest is not None and (latest is None or scan.latest > latest):
@@ -124,6 +133,19 @@ def scan_in_ranges(
         offset += scan.lines
     lines.files = files
     lines.count = offset
+    return found, latest
+
+
+def scan_in_ranges(
+    run: Run, lines: InputLines, ranges: list[ByteRange], count: int, track_at: bool
+) -> tuple[list[list[Piece]], int | None]:
+    """Interleaved input: the partitions (each a list of pieces, largest first) written by
+    the workers, and the latest ``at`` (see :func:`read_ranges`)."""
+    found, latest = read_ranges(run, lines, ranges, count, track_at, grouped=False)
+    pieces: dict[int, list[Piece]] = {}
+    for scan, offset in found:
+        for index, (path, size) in scan.partitions.items():
+            pieces.setdefault(index, []).append((path, size, offset))
     planned = sorted(pieces.values(), key=lambda p: sum(size for _, size, _ in p), reverse=True)
     return planned, latest
 
@@ -138,46 +160,68 @@ def _shifted(scan: RangeScan, offset: int) -> Iterator[Record]:
 
 
 def scan_range(
-    byte_range: ByteRange, folder: str, count: int, tag: str, track_at: bool, limit: int
+    byte_range: ByteRange,
+    folder: str,
+    count: int,
+    tag: str,
+    track_at: bool,
+    limit: int,
+    grouped: bool,
 ) -> RangeScan:
-    """Worker: the first pass over one byte range (see the module docstring)."""
+    """Worker: the first pass over one byte range (see the module docstring): lines into
+    ``count`` partitions, or (``grouped``) the case id changes noted."""
     job = worker_job()
     latest = LatestAt() if track_at else None
-    partitions = Partitions(folder, count, tag=tag)
-    rejects: list[Record] = []
-    reject_files: list[str] = []
-    reject_count = 0
-    in_memory = job.tuning.parent_rejects_in_memory
-
-    def reject(ordinal: int, error: str) -> None:
-        nonlocal rejects, reject_count
-        rejects.append((ordinal, LINE_REJECT, utf8(error)))
-        reject_count += 1
-        if len(rejects) >= in_memory:  # a file of garbage
-            path = os.path.join(folder, f"rejects{tag}-{len(reject_files)}")
-            try:
-                write_records(path, rejects)
-            except OSError as error:
-                raise temp_error(folder, error) from None
-            reject_files.append(path)
-            rejects = []
-
-    flush = flush_after_long(partitions)
+    partitions = Partitions(folder, count if not grouped else 0, tag=tag)
+    rejects = _Rejects(folder, tag, job.tuning.parent_rejects_in_memory)
+    runs: list[tuple[str, int]] = []
     try:
         with open(byte_range.path, "rb") as stream:
             reader = _RangeReader(stream, limit, byte_range.start, byte_range.end)
-            events = stream_events(job, reader.read, 0, limit, reject, latest, after_long=flush)
-            partition_events(events, partitions)
+            if grouped:
+                events = stream_events(job, reader.read, 0, limit, rejects.add, latest)
+                runs = case_runs(events, rejects.add)
+            else:
+                flush = flush_after_long(partitions)
+                events = stream_events(
+                    job, reader.read, 0, limit, rejects.add, latest, after_long=flush
+                )
+                partition_events(events, partitions)
     except OSError as error:
         raise BatchError(f"cannot read input {byte_range.name}: {os_reason(error)}") from None
     return RangeScan(
         lines=reader.lines,
-        partitions=partitions.close_by_index(),
-        rejects=rejects,
-        reject_files=reject_files,
-        reject_count=reject_count,
+        rejects=rejects.records,
+        reject_files=rejects.files,
+        reject_count=rejects.count,
         latest=latest.result() if latest is not None else None,
+        partitions=partitions.close_by_index(),
+        runs=runs,
     )
+
+
+class _Rejects:
+    """The lines a worker rejects in its range: in memory, spilled to temp files when many."""
+
+    def __init__(self, folder: str, tag: str, in_memory: int) -> None:
+        self.folder = folder
+        self.tag = tag
+        self.in_memory = in_memory
+        self.records: list[Record] = []
+        self.files: list[str] = []
+        self.count = 0
+
+    def add(self, ordinal: int, error: str) -> None:
+        self.records.append((ordinal, LINE_REJECT, utf8(error)))
+        self.count += 1
+        if len(self.records) >= self.in_memory:  # a file of garbage
+            path = os.path.join(self.folder, f"rejects{self.tag}-{len(self.files)}")
+            try:
+                write_records(path, self.records)
+            except OSError as error:
+                raise temp_error(self.folder, error) from None
+            self.files.append(path)
+            self.records = []
 
 
 class _RangeReader:

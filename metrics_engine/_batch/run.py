@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 from metrics_engine._batch.cases import Counts, Job, init_worker, set_worker_job
@@ -104,7 +104,7 @@ class Run:
         # lines the parent already knows are not events: (ordinal, error)
         self.parent_rejects: list[Record] = []
         self._parent_reject_files: list[str] = []
-        self._other_reject_streams: list[Iterator[Record]] = []  # see add_reject_stream
+        self._other_rejects: list[Callable[[], Iterator[Record]]] = []  # add_reject_stream
         self._rejects_in_memory = job.tuning.parent_rejects_in_memory
 
     def start_pool(self, workers: int) -> ProcessPoolExecutor | None:
@@ -132,15 +132,16 @@ class Run:
             self._parent_reject_files.append(path)
             self.parent_rejects = []
 
-    def add_reject_stream(self, stream: Iterator[Record], count: int) -> None:
-        """Lines rejected by a worker reading a byte range of the input (in ordinal order)."""
-        self._other_reject_streams.append(stream)
+    def add_reject_stream(self, stream: Callable[[], Iterator[Record]], count: int) -> None:
+        """Lines rejected by a worker reading a byte range of the input: ``stream()`` gives
+        them in ordinal order (each time it is called)."""
+        self._other_rejects.append(stream)
         self.counts.line_rejects += count
 
     def parent_reject_streams(self) -> list[Iterator[Record]]:
         streams: list[Iterator[Record]] = [read_records(p) for p in self._parent_reject_files]
         streams.append(iter(self.parent_rejects))
-        streams.extend(self._other_reject_streams)
+        streams.extend(stream() for stream in self._other_rejects)
         return streams
 
     def close(self) -> None:

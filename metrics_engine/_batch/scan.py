@@ -25,7 +25,7 @@ from metrics_engine._batch.run import Run
 from metrics_engine._batch.spill import CHUNK_LINES, Partitions
 from metrics_engine._events import int_fits
 
-__all__ = ["event_lines", "partition_events", "stream_events"]
+__all__ = ["case_runs", "event_lines", "partition_events", "stream_events"]
 
 
 def event_lines(
@@ -72,6 +72,36 @@ def partition_events(events: Iterator[tuple[int, str, bytes, Any]], partitions: 
         buffer.append((ordinal, key, line))
         if len(buffer) >= CHUNK_LINES:
             flush(index)
+
+
+def case_runs(
+    events: Iterator[tuple[int, str, bytes, Any]], reject: Callable[[int, str], None]
+) -> list[tuple[str, int]]:
+    """(case id text, ordinal) of each line at which the case id changes: where the cases of
+    grouped input start (the first pass of ``--grouped``).
+
+    A case id found by a quick way (``obj`` None) may come from a line that is no event (cut
+    off, or naming a case only inside a nested object): inside a case that does no harm (the
+    worker rejects the line), but at a change it would start a case, or repeat one, that is
+    not there. So a change is confirmed by a full parse; a line that is no event is rejected
+    (``reject``) in place. One parse per case.
+    """
+    runs: list[tuple[str, int]] = []
+    now: str | None = None
+    for ordinal, key, line, obj in events:
+        if key == now:
+            continue
+        if obj is None:
+            confirmed, _, error, _ = extract_std(line)
+            if confirmed is None:
+                reject(ordinal, error or "")
+                continue
+            if confirmed == now:
+                continue
+            key = confirmed
+        runs.append((key, ordinal))
+        now = key
+    return runs
 
 
 def flush_after_long(partitions: Partitions) -> Callable[[str], None]:
