@@ -8,10 +8,12 @@ calendar of the team assigned during each piece).
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from itertools import islice
+from operator import attrgetter
+from typing import Any, Final
 
 from metrics_engine._calendar import BusinessCalendar, TeamCalendars
 from metrics_engine._output import FIELDS, Absent, kayako_dict
@@ -138,27 +140,68 @@ class CaseMetrics:
         return kayako_dict(values, timezone=timezone, absent=absent, aliases=aliases)
 
 
-def _instant(epoch_second: int | None) -> datetime | None:
-    return None if epoch_second is None else datetime.fromtimestamp(epoch_second, UTC)
+#: The state's instants (epoch seconds or None) that become the timestamp fields, in the
+#: order :func:`build_metrics` unpacks them.
+_STATE_INSTANTS: Final = attrgetter(
+    "last_reopened_at",
+    "first_assignment_at",
+    "last_assignment_at",
+    "requester_updated_at",
+    "last_activity_by_assignee_at",
+    "last_reply_by_agent_at",
+    "last_reply_by_assignee_at",
+    "last_reply_by_requester_at",
+    "last_reply_by_customer_at",
+    "agent_updated_at",
+    "customer_updated_at",
+    "team_updated_at",
+    "priority_updated_at",
+    "type_updated_at",
+    "status_update_at",
+    "resolution_at",
+)
+
+
+def _instants(epoch_seconds: tuple[int | None, ...]) -> list[datetime | None]:
+    """Aware UTC datetimes for epoch seconds, ``None`` kept; one datetime per distinct second
+    (a case's instants repeat: the same event often sets several fields)."""
+    at = datetime.fromtimestamp
+    made: dict[int, datetime] = {}
+    moments: list[datetime | None] = []
+    for second in epoch_seconds:
+        if second is None:
+            moments.append(None)
+        else:
+            moment = made.get(second)
+            if moment is None:
+                moment = made[second] = at(second, UTC)
+            moments.append(moment)
+    return moments
 
 
 def _measurer(calendar: CalendarLike, team_segments: list[list[Any]]) -> Callable[[int, int], int]:
-    """A function giving the business seconds of ``[a, b)`` for this case."""
+    """A function giving the business seconds of ``[a, b)`` for this case.
+
+    It calls the calendars' unchecked ``_open_seconds_between``: every instant here is whole
+    epoch seconds (ints) from the state, which is what ``epoch_business_seconds`` checks for
+    outside callers (the range check, the only one that can fail, is kept).
+    """
     if isinstance(calendar, BusinessCalendar):
-        return calendar.epoch_business_seconds
+        return calendar._open_seconds_between
     teams = calendar
     starts = [segment[0] for segment in team_segments]
-    calendars = [teams.calendar_for(segment[1]) for segment in team_segments]
+    between = [teams.calendar_for(segment[1])._open_seconds_between for segment in team_segments]
+    last = len(starts) - 1
 
     def measure(a: int, b: int) -> int:
         # Each piece of [a, b) is measured with the calendar of the team assigned then.
         i = max(bisect_right(starts, a) - 1, 0)
         total = 0
         while a < b:
-            end = starts[i + 1] if i + 1 < len(starts) else b
+            end = starts[i + 1] if i < last else b
             piece_end = min(end, b)
             if piece_end > a:
-                total += calendars[i].epoch_business_seconds(a, piece_end)
+                total += between[i](a, piece_end)
             a = max(a, piece_end)
             i += 1
         return total
@@ -167,7 +210,17 @@ def _measurer(calendar: CalendarLike, team_segments: list[list[Any]]) -> Callabl
 
 
 def _calendar_total(spans: Sequence[Span]) -> int:
-    return sum(end - start for start, end in spans)
+    total = 0
+    for start, end in spans:
+        total += end - start
+    return total
+
+
+def _business_total(measure: Callable[[int, int], int], spans: Iterable[Span]) -> int:
+    total = 0
+    for start, end in spans:
+        total += measure(start, end)
+    return total
 
 
 def build_metrics(
@@ -200,68 +253,84 @@ def build_metrics(
     responses = state.response_spans
     first = state.first_response
 
-    business: dict[str, int | None] = dict.fromkeys(
-        (
-            "resolution_business_time",
-            "average_business_response_time",
-            "agent_first_business_response_time",
-            "agent_business_wait_time",
-            "customer_business_wait_time",
-        )
-    )
+    resolution_business: int | None = None
+    average_business: int | None = None
+    first_business: int | None = None
+    agent_business_wait: int | None = None
+    customer_business_wait: int | None = None
     if calendar is not None:
         measure = _measurer(calendar, state.team_segments)
-
-        def total(spans: Sequence[Span]) -> int:
-            return sum(measure(start, end) for start, end in spans)
-
         if resolved:
-            business["resolution_business_time"] = total(resolution_spans)
+            resolution_business = _business_total(measure, resolution_spans)
+        head: Span | None = None
+        head_business = 0
         if responses:
-            business["average_business_response_time"] = total(responses) // len(responses)
+            head = responses[0]
+            head_business = measure(head[0], head[1])
+            rest = _business_total(measure, islice(responses, 1, None))
+            average_business = (head_business + rest) // len(responses)
         if first is not None:
-            business["agent_first_business_response_time"] = measure(first[0], first[1])
-        business["agent_business_wait_time"] = total(agent_waits)
-        business["customer_business_wait_time"] = total(customer_waits)
+            # The first response is most often the first response span: measured once.
+            first_business = head_business if first == head else measure(first[0], first[1])
+        agent_business_wait = _business_total(measure, agent_waits)
+        customer_business_wait = _business_total(measure, customer_waits)
 
+    (
+        last_reopened_at,
+        first_assignment_at,
+        last_assignment_at,
+        requester_updated_at,
+        last_activity_by_assignee_at,
+        last_reply_by_agent_at,
+        last_reply_by_assignee_at,
+        last_reply_by_requester_at,
+        last_reply_by_customer_at,
+        agent_updated_at,
+        customer_updated_at,
+        team_updated_at,
+        priority_updated_at,
+        type_updated_at,
+        status_update_at,
+        resolution_at,
+    ) = _instants(_STATE_INSTANTS(state))
     fcr = resolved and state.reopen_count == 0 and state.agent_replies_at_resolution == 1
     return CaseMetrics(
         is_first_contact_resolved=fcr,
         was_reopened=state.reopen_count > 0,
-        last_reopened_at=_instant(state.last_reopened_at),
-        first_assignment_at=_instant(state.first_assignment_at),
-        last_assignment_at=_instant(state.last_assignment_at),
-        last_activity_by_requester_at=_instant(state.requester_updated_at),
-        last_activity_by_assignee_at=_instant(state.last_activity_by_assignee_at),
-        last_reply_by_agent_at=_instant(state.last_reply_by_agent_at),
-        last_reply_by_assignee_at=_instant(state.last_reply_by_assignee_at),
-        last_reply_by_requester_at=_instant(state.last_reply_by_requester_at),
-        last_reply_by_customer_at=_instant(state.last_reply_by_customer_at),
-        agent_updated_at=_instant(state.agent_updated_at),
-        customer_updated_at=_instant(state.customer_updated_at),
-        requester_updated_at=_instant(state.requester_updated_at),
-        team_updated_at=_instant(state.team_updated_at),
-        priority_updated_at=_instant(state.priority_updated_at),
-        type_updated_at=_instant(state.type_updated_at),
-        status_update_at=_instant(state.status_update_at),
+        last_reopened_at=last_reopened_at,
+        first_assignment_at=first_assignment_at,
+        last_assignment_at=last_assignment_at,
+        last_activity_by_requester_at=requester_updated_at,
+        last_activity_by_assignee_at=last_activity_by_assignee_at,
+        last_reply_by_agent_at=last_reply_by_agent_at,
+        last_reply_by_assignee_at=last_reply_by_assignee_at,
+        last_reply_by_requester_at=last_reply_by_requester_at,
+        last_reply_by_customer_at=last_reply_by_customer_at,
+        agent_updated_at=agent_updated_at,
+        customer_updated_at=customer_updated_at,
+        requester_updated_at=requester_updated_at,
+        team_updated_at=team_updated_at,
+        priority_updated_at=priority_updated_at,
+        type_updated_at=type_updated_at,
+        status_update_at=status_update_at,
         reopen_count=state.reopen_count,
-        resolution_at=_instant(state.resolution_at) if resolved else None,
+        resolution_at=resolution_at if resolved else None,
         agents_to_resolution=state.agents_at_resolution if resolved else None,
         replies_to_resolution=state.replies_at_resolution if resolved else None,
         last_replier=state.last_replier,
         resolved_by=state.resolved_by if resolved else None,
         resolution_calendar_time=_calendar_total(resolution_spans) if resolved else None,
-        resolution_business_time=business["resolution_business_time"],
+        resolution_business_time=resolution_business,
         average_calendar_response_time=(
             _calendar_total(responses) // len(responses) if responses else None
         ),
-        average_business_response_time=business["average_business_response_time"],
+        average_business_response_time=average_business,
         agent_first_calendar_response_time=None if first is None else first[1] - first[0],
-        agent_first_business_response_time=business["agent_first_business_response_time"],
+        agent_first_business_response_time=first_business,
         agent_calendar_wait_time=_calendar_total(agent_waits),
-        agent_business_wait_time=business["agent_business_wait_time"],
+        agent_business_wait_time=agent_business_wait,
         customer_calendar_wait_time=_calendar_total(customer_waits),
-        customer_business_wait_time=business["customer_business_wait_time"],
+        customer_business_wait_time=customer_business_wait,
         priority_change_count=state.priority_change_count,
         sla_change_count=state.sla_change_count,
         agent_reply_count=state.agent_reply_count,
