@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Final, Literal
 
 from metrics_engine._events import id_text
 from metrics_engine._metrics import CaseMetrics
 from metrics_engine._output import FIELDS, FLAG_FIELDS, TIMESTAMP_FIELDS, USER_FIELDS
 
-__all__ = ["CASE_ID", "COLUMNS", "Column", "ColumnKind", "RowValue", "row_values"]
+__all__ = ["CASE_ID", "COLUMNS", "Column", "ColumnKind", "RowValue", "row_cells", "row_values"]
 
 ColumnKind = Literal["id", "timestamp", "integer", "flag", "user"]
 RowValue = str | int | bool | datetime | None
@@ -89,15 +90,22 @@ COLUMNS: Final[tuple[Column, ...]] = (
 )
 
 _USER_POSITIONS: Final = tuple(
-    position for position, name in enumerate(FIELDS) if name in USER_FIELDS
+    (position, name) for position, name in enumerate(FIELDS, start=1) if name in USER_FIELDS
 )
+_FIELD_VALUES: Final = attrgetter(*FIELDS)
 
 
 def row_values(case: object, metrics: CaseMetrics) -> tuple[RowValue, ...]:
     """One row in :data:`COLUMNS` order: ids as their text, the other values as they are."""
-    values: list[RowValue] = [getattr(metrics, name) for name in FIELDS]
-    for position in _USER_POSITIONS:
-        user = values[position]
+    return tuple(row_cells(case, metrics))
+
+
+def row_cells(case: object, metrics: CaseMetrics) -> list[RowValue]:
+    """:func:`row_values` as a new list, for a writer that replaces values in place."""
+    cells: list[RowValue] = [None, *_FIELD_VALUES(metrics)]
+    for position, name in _USER_POSITIONS:
+        user = cells[position]
         if user is not None:
-            values[position] = id_text(user, FIELDS[position])
-    return (id_text(case, "case"), *values)
+            cells[position] = id_text(user, name)
+    cells[0] = id_text(case, "case")
+    return cells

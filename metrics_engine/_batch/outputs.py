@@ -22,7 +22,7 @@ import pickle
 import shutil
 import tempfile
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC
 from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
 from metrics_engine._batch.inputs import BatchError, locate, os_reason
@@ -30,7 +30,7 @@ from metrics_engine._batch.lines import orjson
 from metrics_engine._batch.signals import deferred
 from metrics_engine._batch.spill import LINE_REJECT, Record
 from metrics_engine._batch.targets import Target, short_name, std_stream
-from metrics_engine._columns import CASE_ID, row_values
+from metrics_engine._columns import CASE_ID, row_cells
 from metrics_engine._columns import COLUMNS as TYPED_COLUMNS
 from metrics_engine._events import id_text
 from metrics_engine._metrics import CaseMetrics
@@ -89,6 +89,19 @@ def dumps(obj: Any) -> bytes:
     return dumps_std(obj)
 
 
+_TIMESTAMPS: Final = tuple(i for i, kind in enumerate(_KINDS) if kind == "timestamp")
+_INTEGERS: Final = tuple(i for i, kind in enumerate(_KINDS) if kind == "integer")
+_FLAGS: Final = tuple(i for i, kind in enumerate(_KINDS) if kind == "flag")
+_IDS: Final = tuple(i for i, kind in enumerate(_KINDS) if kind in ("id", "user"))
+#: Pieces of a UTC ISO text after its date: "T09:00:" by minute of the day, "00+00:00" by
+#: second; and how many dates' texts an encoder holds (cleared when full).
+_HOURS_MINUTES: Final = tuple(
+    f"T{hour:02d}:{minute:02d}:" for hour in range(24) for minute in range(60)
+)
+_SECONDS_UTC: Final = tuple(f"{second:02d}+00:00" for second in range(60))
+_DAYS_HELD: Final = 4096
+
+
 class RowEncoder:
     """Rows of :data:`COLUMNS`. Every id (the case, the users) is written as its text, so
     that each column holds one type (``17`` and ``"17"`` are one id); ``to_dict()`` in
@@ -97,28 +110,73 @@ class RowEncoder:
     def __init__(self, absent: Absent, as_csv: bool) -> None:
         self.absent: Absent = absent
         self.csv = as_csv
+        self._zero = absent == "zero"
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer, lineterminator="\n")
+        self._days: dict[int, str] = {}
 
     def encode(self, case: object, metrics: CaseMetrics) -> bytes:
         """One row: the typed values of :func:`row_values`, written by their column's kind."""
-        missing = 0 if self.absent == "zero" else None
-        cells: list[Any] = []
-        for kind, value in zip(_KINDS, row_values(case, metrics), strict=True):
-            if value is None:
-                cells.append(missing if kind == "integer" else None)
-            elif kind == "timestamp":
-                assert isinstance(value, datetime)
-                cells.append(value.isoformat())  # UTC, whole seconds: +00:00
-            else:
-                cells.append(value)
+        cells: list[Any] = row_cells(case, metrics)
+        if self._zero:
+            for position in _INTEGERS:
+                if cells[position] is None:
+                    cells[position] = 0
         if not self.csv:
-            return dumps(dict(zip(COLUMNS, cells, strict=True))) + b"\n"
+            if orjson is not None:
+                # orjson writes an aware UTC datetime of whole seconds (all the engine makes)
+                # as isoformat() does: 2025-01-31T09:00:00+00:00.
+                try:
+                    return orjson.dumps(dict(zip(COLUMNS, cells, strict=True))) + b"\n"
+                except TypeError:  # an integer beyond 64 bits, a lone surrogate
+                    pass
+            self._iso(cells)
+            return dumps_std(dict(zip(COLUMNS, cells, strict=True))) + b"\n"
+        self._iso(cells)
+        for position in _FLAGS:
+            cells[position] = csv_cell(cells[position])
+        for position in _IDS:
+            text = cells[position]
+            if isinstance(text, str) and not _csv_plain(text):
+                return self._csv_row(cells)
+        # No cell needs quoting: the csv module would write each cell's str(), empty for None.
+        # A text that is not printable cannot hold a lone surrogate, so it is plain UTF-8.
+        return utf8(",".join(["" if cell is None else str(cell) for cell in cells]) + "\n")
+
+    def _iso(self, cells: list[Any]) -> None:
+        """Timestamps as ISO texts: ``isoformat()``, built from held pieces for UTC datetimes
+        of whole seconds (all the engine makes): 2025-01-31T09:00:00+00:00."""
+        days = self._days
+        for position in _TIMESTAMPS:
+            moment = cells[position]
+            if moment is None:
+                continue
+            if moment.tzinfo is not UTC or moment.microsecond:
+                cells[position] = moment.isoformat()
+                continue
+            ordinal = moment.toordinal()
+            day = days.get(ordinal)
+            if day is None:
+                if len(days) >= _DAYS_HELD:
+                    days.clear()
+                day = days[ordinal] = moment.date().isoformat()
+            cells[position] = (
+                day + _HOURS_MINUTES[moment.hour * 60 + moment.minute] + _SECONDS_UTC[moment.second]
+            )
+
+    def _csv_row(self, cells: list[Any]) -> bytes:
+        """A row with a cell to quote, written by the csv module."""
         self._buffer.seek(0)
         self._buffer.truncate()
         self._writer.writerow([csv_cell(value) for value in cells])
         # CSV has no escapes: a lone surrogate is written as the text ``\udXXX`` (see utf8).
         return utf8(self._buffer.getvalue())
+
+
+def _csv_plain(text: str) -> bool:
+    """Whether the csv module writes this text as it is (no delimiter, quote, line break or
+    other unprintable character in it)."""
+    return text.isprintable() and "," not in text and '"' not in text
 
 
 def csv_cell(value: object) -> object:
