@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from metrics_engine._batch import interleaved
+from metrics_engine._batch import grouped, interleaved
 from metrics_engine._batch.inputs import check_sources, line_reader
 from metrics_engine._batch.options import Hooks, Tuning
 from metrics_engine._batch.ranges import _RangeReader, plan_ranges
@@ -207,9 +208,10 @@ def test_nothing_is_left_in_the_temp_folder(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------- grouped input
 
 
-def _grouped_inputs(tmp_path: Path) -> list[Path]:
+def _grouped_inputs(tmp_path: Path, split_case: bool = True) -> list[Path]:
     """The example cases each together (sorted by case, in their order otherwise), with
-    lines that are no events between and inside cases, in two files."""
+    lines that are no events between and inside cases, in two files (``split_case``: the
+    second file goes on with the last case of the first)."""
     events = [json.loads(line) for line in (EXAMPLES / "events.jsonl").read_text().splitlines()]
     by_case: dict[str, list[str]] = {}
     for event in events:
@@ -222,28 +224,47 @@ def _grouped_inputs(tmp_path: Path) -> list[Path]:
         '{"case": 2.5}',
     ]
     lines: list[str] = []
+    half = 0
     for number, case_lines in enumerate(by_case.values()):
+        if number == len(by_case) // 2:
+            half = len(lines)
         lines.append(odd[number % len(odd)])
         lines.extend(case_lines[:1])
         if number % 3 == 0:
             lines.append(odd[(number + 2) % len(odd)])
         lines.extend(case_lines[1:])
-    half = len(lines) // 2
+    if split_case:
+        half -= 2  # inside the case before
     first, second = tmp_path / "g1.jsonl", tmp_path / "g2.jsonl"
     first.write_text("\n".join(lines[:half]) + "\n")
     second.write_text("\n".join(lines[half:]) + "\n")
     return [first, second]
 
 
-@pytest.mark.parametrize("size", [300, 4096])
-def test_grouped_first_pass_by_ranges_gives_the_bytes_of_one_reader(
-    tmp_path: Path, size: int
+@pytest.mark.parametrize(("size", "split_case"), [(300, False), (4096, False), (300, True)])
+def test_grouped_passes_by_ranges_give_the_bytes_of_one_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int, split_case: bool
 ) -> None:
-    inputs = _grouped_inputs(tmp_path)
+    inputs = _grouped_inputs(tmp_path, split_case)
+    second_passes: list[int] = []
+    real = grouped.run_cases_in_ranges
+
+    def spy(*a: Any) -> list[str]:
+        outputs = real(*a)
+        second_passes.append(len(outputs))
+        return outputs
+
+    monkeypatch.setattr(grouped, "run_cases_in_ranges", spy)
     alone = _run(tmp_path, inputs, "--grouped", workers=1, tuning=Tuning(), name="one.jsonl")
     tuning = Tuning(parallel_scan_bytes=0, scan_range_bytes=size, batch_lines=50)
     ranged = _run(tmp_path, inputs, "--grouped", workers=2, tuning=tuning, name="two.jsonl")
     assert ranged == alone
+    # A case running on into the next file keeps the second pass in the main process.
+    if split_case:
+        assert second_passes == []
+    else:
+        assert len(second_passes) == 1
+        assert second_passes[0] > 1  # several ranges computed their cases
     interleaved_rows = _run(tmp_path, inputs, workers=1, tuning=Tuning(), name="three.jsonl")
     assert alone == interleaved_rows  # grouped and interleaved agree on grouped input
     status, out, rejects = alone

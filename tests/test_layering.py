@@ -83,6 +83,7 @@ RULES: tuple[Rule, ...] = (
     Rule("_batch.run", 12, io=True),
     Rule("_batch.scan", 12, io=True),
     Rule("_batch.ranges", 12, io=True),
+    Rule("_batch.grouped_ranges", 12, io=True),
     Rule("_batch.interleaved", 12, io=True),
     Rule("_batch.grouped", 12, io=True),
     Rule("_batch.command", 12, io=True),

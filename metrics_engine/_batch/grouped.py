@@ -10,12 +10,14 @@ from array import array
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import Any
 
 from metrics_engine._batch.cases import CaseLines, CaseRunner, Counts, worker_job
+from metrics_engine._batch.grouped_ranges import run_cases_in_ranges, within_files
 from metrics_engine._batch.inputs import BatchError, InputLines, Source, locate, spool_stdin
 from metrics_engine._batch.lines import RESCAN, LatestAt, exact_latest_at, extract_std
-from metrics_engine._batch.ranges import plan_ranges, read_ranges
+from metrics_engine._batch.ranges import ByteRange, RangeScan, plan_ranges, read_ranges
 from metrics_engine._batch.run import Run
 from metrics_engine._batch.scan import case_runs, event_lines
 from metrics_engine._batch.spill import Record, by_ordinal, read_records, write_chunk
@@ -46,7 +48,23 @@ def _confirmed_key(run: Run, ordinal: int, line: bytes) -> str | None:
     return key
 
 
+@dataclass(frozen=True, slots=True)
+class FirstPass:
+    """What the first pass of grouped input found (see :func:`scan_grouped`)."""
+
+    starts: array[int]  # the ordinal of each case's first line
+    as_of: int | None  # the latest ``at``
+    ranges: list[ByteRange] | None = None  # when the workers read it in byte ranges
+    found: list[tuple[RangeScan, int]] = field(default_factory=list)  # and what they found
+
+
 def scan_grouped(run: Run, lines: InputLines) -> tuple[array[int], int | None]:
+    """First pass of grouped input (no --as-of): where each case starts, the latest ``at``."""
+    first = first_pass(run, lines)
+    return first.starts, first.as_of
+
+
+def first_pass(run: Run, lines: InputLines) -> FirstPass:
     """First pass of grouped input (no --as-of): where each case starts, the latest ``at``.
 
     It also checks the grouping (before any work is done) and rejects the lines that are not
@@ -56,6 +74,7 @@ def scan_grouped(run: Run, lines: InputLines) -> tuple[array[int], int | None]:
     (see ``ranges``); otherwise this process does.
     """
     ranges = plan_ranges(lines.sources, run.workers, run.job.tuning)
+    found: list[tuple[RangeScan, int]] = []
     if ranges is not None:
         found, as_of = read_ranges(run, lines, ranges, 0, track_at=True, grouped=True)
         runs = [(scan.runs, offset) for scan, offset in found]
@@ -66,7 +85,7 @@ def scan_grouped(run: Run, lines: InputLines) -> tuple[array[int], int | None]:
     starts = _case_starts(lines, runs)
     if as_of == RESCAN:
         as_of = exact_latest_at(line for _, line in lines)
-    return starts, as_of
+    return FirstPass(starts, as_of, ranges, found)
 
 
 def _case_starts(lines: InputLines, runs: list[tuple[list[tuple[str, int]], int]]) -> array[int]:
@@ -158,7 +177,17 @@ def run_grouped(
     workers = run.workers
     batch_lines = run.job.tuning.batch_lines
     if track_at:
-        starts, as_of = scan_grouped(run, lines)
+        first = first_pass(run, lines)
+        starts, as_of = first.starts, first.as_of
+        if first.ranges is not None and within_files(first.ranges, first.found, starts):
+            # The workers read the second pass in byte ranges too (see ``grouped_ranges``).
+            rejected = (r[0] for r in heapq.merge(*run.parent_reject_streams(), key=by_ordinal))
+            outputs = run_cases_in_ranges(
+                run, first.ranges, first.found, starts, rejected, as_of, lines.count
+            )
+            streams = [read_records(path) for path in outputs]
+            streams.extend(run.parent_reject_streams())
+            return heapq.merge(*streams, key=by_ordinal), lines, as_of
         workers = min(workers, math.ceil(lines.count / batch_lines))  # no idle workers
     # The pool of a first pass read in byte ranges serves the second too.
     pool = run.pool if run.pool is not None else run.start_pool(workers)
