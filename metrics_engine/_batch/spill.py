@@ -61,8 +61,8 @@ def write_chunk(handle: IO[bytes], items: list[Any]) -> None:
     handle.write(blob)
 
 
-def read_chunks(path: str) -> Iterator[list[Any]]:
-    with open(path, "rb", buffering=1 << 20) as handle:
+def read_chunks(path: str, buffering: int = 1 << 20) -> Iterator[list[Any]]:
+    with open(path, "rb", buffering=buffering) as handle:
         while True:
             head = handle.read(4)
             if not head:
@@ -72,18 +72,27 @@ def read_chunks(path: str) -> Iterator[list[Any]]:
 
 
 def read_records(path: str) -> Iterator[Record]:
-    for chunk in read_chunks(path):
+    # Record files are read many at once (merged by line): small buffers, small chunks.
+    for chunk in read_chunks(path, buffering=1 << 16):
         yield from chunk
+
+
+#: A chunk of a record file holds at most this many records or payload bytes.
+_CHUNK_RECORDS: Final = 1024
+_CHUNK_BYTES: Final = 256 * 1024
 
 
 def write_records(path: str, records: Iterable[Record]) -> None:
     with open(path, "wb", buffering=1 << 20) as handle:
         chunk: list[Record] = []
+        size = 0
         for record in records:
             chunk.append(record)
-            if len(chunk) >= 1024:
+            size += len(record[2])
+            if len(chunk) >= _CHUNK_RECORDS or size >= _CHUNK_BYTES:
                 write_chunk(handle, chunk)
                 chunk = []
+                size = 0
         if chunk:
             write_chunk(handle, chunk)
 
