@@ -120,9 +120,9 @@ class CaseReplay:
         self._error_case: object = None  # case of the first event given, for errors
         self._index = 0  # position of the next event in the stream as given
         self._last_at: int | None = None  # instant of the last admitted event
-        # event id -> its first event (whose content is worked out only if the id comes
-        # again), or the content's digest (from a saved state)
-        self._seen: dict[str, Event | str] = {}
+        # event id -> its first event or that event's content (see _admit), or the
+        # content's digest (from a saved state)
+        self._seen: dict[str, Event | tuple[object, ...] | str] = {}
         self._status_types: dict[str, str] = {}  # status name -> status type
         # status name -> (its SLA-activity, the index of the event that first gave it)
         self._status_actives: dict[str, tuple[bool, int]] = {}
@@ -194,10 +194,9 @@ class CaseReplay:
             if known is not None:
                 content = event.content()
                 if isinstance(known, Event):
-                    if known.content() == content:
-                        return  # the same event again: ignored, before any order check
-                elif known == _digest(content):  # a digest, from a saved state
-                    return
+                    known = known.content()
+                if known == content or known == _digest(content):
+                    return  # the same event again: ignored, before any order check
                 raise self._error(
                     f"field 'id': expected event id {event.event_id!r} to repeat the same "
                     "content, found different content",
@@ -249,7 +248,9 @@ class CaseReplay:
         if self._case_key is None:
             self._case_key = event.case_key
         if event.event_id is not None:
-            self._seen[event.event_id] = event
+            # An event that sets no field keeps itself (its content is worked out only if its
+            # id comes again); one with field values keeps its content, which holds less.
+            self._seen[event.event_id] = event.content() if event.values else event
         self._last_at = event.at
         if apply:
             self._state.apply(event, self._rules, index=index, reopens=reopens)
@@ -451,9 +452,11 @@ def lenient_order(event: Event) -> tuple[int, bool]:
     return event.at, event.kind != "created"
 
 
-def _seen_digest(seen: Event | str) -> str:
+def _seen_digest(seen: Event | tuple[object, ...] | str) -> str:
     """What a saved state keeps of an event id's first event: its content's digest."""
-    return seen if isinstance(seen, str) else _digest(seen.content())
+    if isinstance(seen, str):
+        return seen
+    return _digest(seen.content() if isinstance(seen, Event) else seen)
 
 
 def _case_of(raw: object) -> object:
