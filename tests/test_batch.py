@@ -128,7 +128,7 @@ def hot_loop(
         try:
             lines_ = InputLines(check_sources([path]))
             keyed = [(o, key) for o, key, _, _ in line_scan.event_lines(run, lines_, latest)]
-            return keyed, [record[0] for record in run.parent_rejects]
+            return keyed, [record[0] for record in run.rejected.read()]
         finally:
             run.close()
 
@@ -307,7 +307,7 @@ def _grouped_parent(lines: list[bytes], *, fast: bool, scan: bool) -> tuple[obje
                     starts = [case[0][0] for case, _ in cases]
             except NotGroupedError as error:
                 starts = error.detail
-            return starts, [record[0] for record in run.parent_rejects]
+            return starts, [record[0] for record in run.rejected.read()]
         finally:
             run.close()
 

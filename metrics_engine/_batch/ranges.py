@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -33,12 +33,8 @@ from metrics_engine._batch.scan import (
     stream_events,
 )
 from metrics_engine._batch.spill import (
-    LINE_REJECT,
     Partitions,
-    Record,
-    read_records,
-    temp_error,
-    write_records,
+    RejectedLines,
 )
 
 __all__ = ["ByteRange", "Piece", "RangeScan", "plan_ranges", "read_ranges", "scan_in_ranges"]
@@ -63,9 +59,7 @@ class RangeScan:
     """What a worker found in one byte range (ordinals counted from the range's first line)."""
 
     lines: int  # lines that start in the range, blank and rejected ones included
-    rejects: list[Record]  # the lines that are not events, in order (beyond the files)
-    reject_files: list[str]  # earlier rejects, spilled to temp files when there were many
-    reject_count: int
+    rejected: RejectedLines  # the lines that are not events
     latest: int | None  # latest ``at`` of an event in the range, None (no event) or RESCAN
     partitions: dict[int, tuple[str, int]]  # interleaved: partition index -> (file, bytes)
     runs: list[tuple[str, int]]  # grouped: (case id text, ordinal) where the case id changes
@@ -124,8 +118,10 @@ def read_ranges(
         if byte_range.start == 0:
             files.append((offset + 1, byte_range.name))
         found.append((scan, offset))
-        if scan.reject_count:
-            run.add_reject_stream(functools.partial(_shifted, scan, offset), scan.reject_count)
+        if scan.rejected.count:
+            run.add_reject_stream(
+                functools.partial(scan.rejected.read, offset), scan.rejected.count
+            )
         if scan.latest == RESCAN or latest == RESCAN:
             latest = RESCAN
         elif scan.latest is not None and (latest is None or scan.latest > latest):
@@ -150,15 +146,6 @@ def scan_in_ranges(
     return planned, latest
 
 
-def _shifted(scan: RangeScan, offset: int) -> Iterator[Record]:
-    """A range's rejects, with input-wide ordinals."""
-    for path in scan.reject_files:
-        for ordinal, kind, payload in read_records(path):
-            yield ordinal + offset, kind, payload
-    for ordinal, kind, payload in scan.rejects:
-        yield ordinal + offset, kind, payload
-
-
 def scan_range(
     byte_range: ByteRange,
     folder: str,
@@ -173,55 +160,31 @@ def scan_range(
     job = worker_job()
     latest = LatestAt() if track_at else None
     partitions = Partitions(folder, count if not grouped else 0, tag=tag)
-    rejects = _Rejects(folder, tag, job.tuning.parent_rejects_in_memory)
+    rejects = RejectedLines(folder, f"rejects{tag}", job.tuning.parent_rejects_in_memory)
     runs: list[tuple[str, int]] = []
+
+    def reject(ordinal: int, error: str) -> None:
+        rejects.add(ordinal, utf8(error))
+
     try:
         with open(byte_range.path, "rb") as stream:
             reader = _RangeReader(stream, limit, byte_range.start, byte_range.end)
             if grouped:
-                events = stream_events(job, reader.read, 0, limit, rejects.add, latest)
-                runs = case_runs(events, rejects.add)
+                events = stream_events(job, reader.read, 0, limit, reject, latest)
+                runs = case_runs(events, reject)
             else:
                 flush = flush_after_long(partitions)
-                events = stream_events(
-                    job, reader.read, 0, limit, rejects.add, latest, after_long=flush
-                )
+                events = stream_events(job, reader.read, 0, limit, reject, latest, after_long=flush)
                 partition_events(events, partitions)
     except OSError as error:
         raise BatchError(f"cannot read input {byte_range.name}: {os_reason(error)}") from None
     return RangeScan(
         lines=reader.lines,
-        rejects=rejects.records,
-        reject_files=rejects.files,
-        reject_count=rejects.count,
+        rejected=rejects,
         latest=latest.result() if latest is not None else None,
         partitions=partitions.close_by_index(),
         runs=runs,
     )
-
-
-class _Rejects:
-    """The lines a worker rejects in its range: in memory, spilled to temp files when many."""
-
-    def __init__(self, folder: str, tag: str, in_memory: int) -> None:
-        self.folder = folder
-        self.tag = tag
-        self.in_memory = in_memory
-        self.records: list[Record] = []
-        self.files: list[str] = []
-        self.count = 0
-
-    def add(self, ordinal: int, error: str) -> None:
-        self.records.append((ordinal, LINE_REJECT, utf8(error)))
-        self.count += 1
-        if len(self.records) >= self.in_memory:  # a file of garbage
-            path = os.path.join(self.folder, f"rejects{self.tag}-{len(self.files)}")
-            try:
-                write_records(path, self.records)
-            except OSError as error:
-                raise temp_error(self.folder, error) from None
-            self.files.append(path)
-            self.records = []
 
 
 class _RangeReader:

@@ -3,7 +3,6 @@ lines the parent rejects itself, the counts, and the progress line."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tempfile
@@ -15,7 +14,7 @@ from metrics_engine._batch.inputs import DEFAULT_MAX_LINE
 from metrics_engine._batch.options import Hooks
 from metrics_engine._batch.outputs import utf8
 from metrics_engine._batch.signals import PoolGuard, start_pool, stop_pool
-from metrics_engine._batch.spill import LINE_REJECT, Record, read_records, temp_error, write_records
+from metrics_engine._batch.spill import Record, RejectedLines, temp_error
 
 __all__ = ["Progress", "Run"]
 
@@ -102,10 +101,10 @@ class Run:
         self.pool: ProcessPoolExecutor | None = None
         self._guard: PoolGuard | None = None
         # lines the parent already knows are not events: (ordinal, error)
-        self.parent_rejects: list[Record] = []
-        self._parent_reject_files: list[str] = []
+        self.rejected = RejectedLines(
+            self.folder, "parent-rejects", job.tuning.parent_rejects_in_memory
+        )
         self._other_rejects: list[Callable[[], Iterator[Record]]] = []  # add_reject_stream
-        self._rejects_in_memory = job.tuning.parent_rejects_in_memory
 
     def start_pool(self, workers: int) -> ProcessPoolExecutor | None:
         if workers <= 1:
@@ -121,16 +120,8 @@ class Run:
             stop_pool(pool, self._guard, kill=kill)
 
     def reject_line(self, ordinal: int, error: str) -> None:
-        self.parent_rejects.append((ordinal, LINE_REJECT, utf8(error)))
+        self.rejected.add(ordinal, utf8(error))
         self.counts.line_rejects += 1
-        if len(self.parent_rejects) >= self._rejects_in_memory:  # a file of garbage
-            path = os.path.join(self.folder, f"parent-rejects-{len(self._parent_reject_files)}")
-            try:
-                write_records(path, self.parent_rejects)
-            except OSError as error:
-                raise temp_error(self.folder, error) from None
-            self._parent_reject_files.append(path)
-            self.parent_rejects = []
 
     def add_reject_stream(self, stream: Callable[[], Iterator[Record]], count: int) -> None:
         """Lines rejected by a worker reading a byte range of the input: ``stream()`` gives
@@ -139,8 +130,7 @@ class Run:
         self.counts.line_rejects += count
 
     def parent_reject_streams(self) -> list[Iterator[Record]]:
-        streams: list[Iterator[Record]] = [read_records(p) for p in self._parent_reject_files]
-        streams.append(iter(self.parent_rejects))
+        streams = [self.rejected.read()]
         streams.extend(stream() for stream in self._other_rejects)
         return streams
 

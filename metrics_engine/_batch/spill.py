@@ -29,6 +29,7 @@ __all__ = [
     "SLA",
     "Partitions",
     "Record",
+    "RejectedLines",
     "by_ordinal",
     "read_chunks",
     "read_records",
@@ -143,6 +144,39 @@ class Partitions:
             for i in range(self.count)
             if self._handles[i] is not None
         }
+
+
+class RejectedLines:
+    """Lines rejected as no events, in line order: in memory, spilled to temp files named
+    ``NAME-0``, ``NAME-1``... in ``folder`` beyond ``in_memory`` of them (a file of garbage)."""
+
+    def __init__(self, folder: str, name: str, in_memory: int) -> None:
+        self.folder = folder
+        self.name = name
+        self.in_memory = in_memory
+        self.records: list[Record] = []  # the latest, not yet spilled
+        self.files: list[str] = []
+        self.count = 0
+
+    def add(self, ordinal: int, error: bytes) -> None:
+        self.records.append((ordinal, LINE_REJECT, error))
+        self.count += 1
+        if len(self.records) >= self.in_memory:
+            path = os.path.join(self.folder, f"{self.name}-{len(self.files)}")
+            try:
+                write_records(path, self.records)
+            except OSError as error:
+                raise temp_error(self.folder, error) from None
+            self.files.append(path)
+            self.records = []
+
+    def read(self, offset: int = 0) -> Iterator[Record]:
+        """All of them, in order, ``offset`` added to each ordinal."""
+        for path in self.files:
+            for ordinal, kind, payload in read_records(path):
+                yield ordinal + offset, kind, payload
+        for ordinal, kind, payload in self.records:
+            yield ordinal + offset, kind, payload
 
 
 def temp_error(folder: str, error: OSError) -> BatchError:
