@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from metrics_engine._batch import grouped, interleaved
 from metrics_engine._batch.inputs import check_sources, line_reader
 from metrics_engine._batch.options import Hooks, Tuning
-from metrics_engine._batch.ranges import _RangeReader, plan_ranges
+from metrics_engine._batch.ranges import RangeReader, plan_ranges
 from metrics_engine._cli import main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -33,7 +33,7 @@ def _by_ranges(data: bytes, limit: int, size: int) -> tuple[list[bytes], int]:
     chunks: list[bytes] = []
     lines = 0
     for start in range(0, max(len(data), 1), size):
-        reader = _RangeReader(io.BytesIO(data), limit, start, min(start + size, len(data)))
+        reader = RangeReader(io.BytesIO(data), limit, start, min(start + size, len(data)))
         chunks.extend(iter(reader.read, b""))
         lines += reader.lines
     return chunks, lines
@@ -63,11 +63,11 @@ def test_ranges_read_every_chunk_once_in_order(
 
 def test_a_range_starting_inside_a_line_leaves_it_to_the_range_before() -> None:
     data = b"aaaa\nbbbb\ncccc\n"  # lines start at 0, 5 and 10
-    first = _RangeReader(io.BytesIO(data), 100, 0, 7)
+    first = RangeReader(io.BytesIO(data), 100, 0, 7)
     assert list(iter(first.read, b"")) == [b"aaaa\n", b"bbbb\n"]  # bbbb starts before 7
-    second = _RangeReader(io.BytesIO(data), 100, 7, 15)
+    second = RangeReader(io.BytesIO(data), 100, 7, 15)
     assert list(iter(second.read, b"")) == [b"cccc\n"]
-    at_start = _RangeReader(io.BytesIO(data), 100, 5, 10)  # 5 is a line start: it is ours
+    at_start = RangeReader(io.BytesIO(data), 100, 5, 10)  # 5 is a line start: it is ours
     assert list(iter(at_start.read, b"")) == [b"bbbb\n"]
     assert (first.lines, second.lines, at_start.lines) == (2, 1, 1)
 

@@ -16,10 +16,11 @@ import bisect
 import os
 from array import array
 from collections.abc import Iterator, Sequence
+from typing import IO
 
 from metrics_engine._batch.cases import CaseLines, CaseRunner, Counts, worker_job
 from metrics_engine._batch.inputs import BatchError, os_reason, over_limit, skip_rest
-from metrics_engine._batch.ranges import ByteRange, RangeScan, _RangeReader
+from metrics_engine._batch.ranges import ByteRange, RangeReader, RangeScan
 from metrics_engine._batch.run import Run
 from metrics_engine._batch.spill import Record, by_ordinal, write_records
 
@@ -102,16 +103,12 @@ def range_cases(
     runner = CaseRunner(worker_job(), as_of)
     counts = Counts()
     records: list[Record] = []
-
-    def finish(case: CaseLines) -> None:
-        case_records, case_counts = runner.run(case)
-        records.extend(case_records)
-        counts.add(case_counts)
-
     try:
         with open(byte_range.path, "rb") as stream:
             for case in _cases(stream, byte_range.start, offset, starts, next_start, skip, limit):
-                finish(case)
+                case_records, case_counts = runner.run(case)
+                records.extend(case_records)
+                counts.add(case_counts)
     except OSError as error:
         raise BatchError(f"cannot read input {byte_range.name}: {os_reason(error)}") from None
     records.sort(key=by_ordinal)
@@ -120,7 +117,7 @@ def range_cases(
 
 
 def _cases(
-    stream: object,
+    stream: IO[bytes],
     start: int,
     offset: int,
     starts: array[int],
@@ -130,7 +127,7 @@ def _cases(
 ) -> Iterator[CaseLines]:
     """The cases that start at ``starts``, lines read from byte ``start`` (numbered from
     ``offset + 1``) up to ``next_start`` or the end of the file."""
-    reader = _RangeReader(stream, limit, start, _NO_END)  # type: ignore[arg-type]
+    reader = RangeReader(stream, limit, start, _NO_END)
     read = reader.read
     stop = next_start if next_start is not None else _NO_END
     first = starts[0]

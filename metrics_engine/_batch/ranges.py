@@ -37,7 +37,15 @@ from metrics_engine._batch.spill import (
     RejectedLines,
 )
 
-__all__ = ["ByteRange", "Piece", "RangeScan", "plan_ranges", "read_ranges", "scan_in_ranges"]
+__all__ = [
+    "ByteRange",
+    "Piece",
+    "RangeReader",
+    "RangeScan",
+    "plan_ranges",
+    "read_ranges",
+    "scan_in_ranges",
+]
 
 #: Part of one partition: (temp file, its bytes, what to add to the ordinals it holds).
 Piece = tuple[str, int, int]
@@ -168,7 +176,7 @@ def scan_range(
 
     try:
         with open(byte_range.path, "rb") as stream:
-            reader = _RangeReader(stream, limit, byte_range.start, byte_range.end)
+            reader = RangeReader(stream, limit, byte_range.start, byte_range.end)
             if grouped:
                 events = stream_events(job, reader.read, 0, limit, reject, latest)
                 runs = case_runs(events, reject)
@@ -187,7 +195,7 @@ def scan_range(
     )
 
 
-class _RangeReader:
+class RangeReader:
     """``readline`` (of at most the length limit and a line end) over the lines that start in
     ``[start, end)``: the first pass's reader, for one byte range. Counts the lines."""
 
