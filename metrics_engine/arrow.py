@@ -40,6 +40,7 @@ except ImportError as error:  # the extra is not installed
     ) from error
 
 from metrics_engine._arrow_events import JSON_COLUMNS, read_events
+from metrics_engine._batch.targets import sync_folder
 from metrics_engine._columns import COLUMNS, Column, ColumnKind, RowValue
 from metrics_engine._errors import MetricsEngineError
 from metrics_engine._events import _show
@@ -286,7 +287,7 @@ class ParquetRowWriter:
             raise ValueError(f"cannot commit {self.path}: the writer was {self._state}")
         os.replace(self._temp, self.path)
         self._state = "committed"
-        _sync_folder(os.path.dirname(self.path))
+        sync_folder(os.path.dirname(self.path))
 
     def abort(self) -> None:
         """Drop everything written: ``path`` stays as it was. Safe to call twice."""
@@ -311,20 +312,6 @@ class ParquetRowWriter:
             self.commit()
         else:
             self.abort()
-
-
-def _sync_folder(folder: str) -> None:
-    """The rename itself on disk, where the file system can sync a folder."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def write_rows(

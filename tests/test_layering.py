@@ -67,7 +67,7 @@ RULES: tuple[Rule, ...] = (
     Rule("spark", 10, io=True),  # above _batch.lines: it reads lines as the command does
     Rule("_spark*", 9, io=True),
     Rule("_arrow_events", 8.5, io=True),  # read_events, which arrow exports
-    Rule("arrow", 9, io=True),
+    Rule("arrow", 10.5, io=True),  # above _batch.targets (sync_folder), below _batch.outputs
     # The batch package: one unit (its modules import each other freely); the rows of the
     # modules others import say how low they stand.
     Rule("_batch.signals", 9, io=True),

@@ -29,7 +29,7 @@ from metrics_engine._batch.inputs import BatchError, locate, os_reason
 from metrics_engine._batch.lines import orjson
 from metrics_engine._batch.signals import deferred
 from metrics_engine._batch.spill import LINE_REJECT, Record
-from metrics_engine._batch.targets import Target, short_name, std_stream
+from metrics_engine._batch.targets import Target, short_name, std_stream, sync_folder
 from metrics_engine._columns import CASE_ID, row_cells
 from metrics_engine._columns import COLUMNS as TYPED_COLUMNS
 from metrics_engine._events import id_text
@@ -429,7 +429,7 @@ class OutputPair:
                     raise self.failed(output, error) from None
                 self.written.append(output)
         for folder in {os.path.dirname(output.path) for output in files}:
-            _sync_folder(folder)  # the renames themselves reach the disk
+            sync_folder(folder)  # the renames themselves reach the disk
 
     def discard(self) -> None:
         for output in self.all:
@@ -458,16 +458,3 @@ class OutputPair:
                 else:
                     parts.append(f"no {output.target.what} written to {output.target.name}")
         return "; ".join(parts)
-
-
-def _sync_folder(folder: str) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems cannot sync a folder; the renames are done either way
-    finally:
-        os.close(fd)

@@ -27,7 +27,14 @@ from typing import IO, Final, Literal
 
 from metrics_engine._batch.inputs import BatchError, os_reason
 
-__all__ = ["Target", "plan_all_outputs", "plan_outputs", "short_name", "std_stream"]
+__all__ = [
+    "Target",
+    "plan_all_outputs",
+    "plan_outputs",
+    "short_name",
+    "std_stream",
+    "sync_folder",
+]
 
 _STREAMS: Final = {1: "stdout", 2: "stderr"}
 #: What mkstemp adds to a temp name's prefix: 8 random characters, then the suffix.
@@ -222,3 +229,18 @@ def short_name(folder: str, base: str) -> str:
     while base and len(os.fsencode(base)) > room:
         base = base[:-1]
     return base
+
+
+def sync_folder(folder: str) -> None:
+    """A rename in ``folder`` made durable, where the file system can sync a folder (a new
+    file under an output's name must survive a power cut as the whole new file or none)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the renames are done either way
+    finally:
+        os.close(fd)
