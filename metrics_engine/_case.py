@@ -54,7 +54,7 @@ class CaseOutcome:
 
 
 def compute_case(
-    events: Sequence[Mapping[str, Any]] | Sequence[object],
+    events: Sequence[object],
     *,
     calendar: CalendarLike | None = None,
     as_of: int | None = None,

@@ -167,7 +167,7 @@ def scan_range(
     ``count`` partitions, or (``grouped``) the case id changes noted."""
     job = worker_job()
     latest = LatestAt() if track_at else None
-    partitions = Partitions(folder, count if not grouped else 0, tag=tag)
+    partitions = Partitions(folder, count, tag=tag)  # grouped: count 0, none written
     rejects = RejectedLines(folder, f"rejects{tag}", job.tuning.parent_rejects_in_memory)
     runs: list[tuple[str, int]] = []
 
